@@ -13,7 +13,21 @@ from dataclasses import dataclass
 # a line break also ends headings and list items, which carry no punctuation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n""")
 # Abbreviations after which a full stop does not end a sentence.
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "sir", "prof", "no", "vs", "etc", "e.g", "i.e", "cllr"}
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "sir",
+    "prof",
+    "no",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "cllr",
+}
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,14 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> l
     first = 0
     while first < len(sentences):
         last = first
-        while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= max_chars:
+        while (
+            last + 1 < len(sentences)
+            and sentences[last + 1].end - sentences[first].start <= max_chars
+        ):
             last += 1
-        chunks.append(Chunk(sentences[first].start, sentences[last].end, tuple(sentences[first : last + 1])))
+        chunks.append(
+            Chunk(sentences[first].start, sentences[last].end, tuple(sentences[first : last + 1]))
+        )
         if last + 1 >= len(sentences):
             break
         # Step back for overlap, but always move forward by at least one sentence.

@@ -42,13 +42,18 @@ class Settings(BaseSettings):
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     embed_batch_size: int = 32
+    embed_title: bool = Field(
+        True, description="Give the document title to the embedder as context."
+    )
 
     # Retrieval and answering knobs (see README "Tuning").
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     sentence_weight: float = 1.0
-    date_boost: float = Field(0.5, description="Fusion bonus for passages matching a question year.")
+    date_boost: float = Field(
+        0.5, description="Fusion bonus for passages matching a question year."
+    )
     candidates: int = Field(100, description="Passages each retriever contributes to fusion.")
     dedup_similarity: float = Field(0.95, description="Cosine above which passages are collapsed.")
     min_term_coverage: float = Field(

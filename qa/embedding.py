@@ -146,7 +146,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        dimension = self.model.get_sentence_embedding_dimension()
+        dimension = self.model.get_embedding_dimension()
         assert dimension is not None
         return int(dimension)
 

@@ -1,0 +1,189 @@
+"""The ``qa`` command: thin sub-commands over the service. Results go to stdout, progress and
+errors to stderr; ``--json`` prints exactly one JSON object as the last line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings, get_settings
+from qa.errors import QAError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "docs", None):
+        overrides["docs_dir"] = Path(args.docs)
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    return get_settings().model_copy(update=overrides)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from qa.embedding import Embedder
+    from qa.indexer import build_index
+
+    settings = _settings(args)
+    report = build_index(settings, Embedder(settings.model, settings.cache_dir), full=args.full)
+    for failure in report.failed:
+        print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(
+            f"{report.documents} documents, {report.passages} passages "
+            f"(added {report.added}, updated {report.updated}, removed {report.removed}, "
+            f"unchanged {report.unchanged}, failed {len(report.failed)}; "
+            f"embedded {report.embedded} passages in {report.seconds:.1f}s)"
+        )
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from qa.store import load_version
+
+    settings = _settings(args)
+    loaded = load_version(settings.index_dir)
+    counts = loaded.data.manifest["counts"]
+    print(f"ok: {loaded.version}, {counts['documents']} documents, {counts['passages']} passages")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.service import QAService
+
+    service = QAService(_settings(args))
+    answer = service.ask(args.question, top_k=args.top_k)
+    if args.json:
+        _print_json(answer.as_dict())
+        return 0
+    print(answer.answer if answer.found else "I could not find this in the documents.")
+    for passage in answer.passages:
+        print(
+            f"\n[{passage.rank}] {passage.title} ({passage.published or 'undated'}) "
+            f"{passage.source}:{passage.start}-{passage.end}  score {passage.score:.4f}"
+        )
+        print("    " + " ".join(passage.text.split()))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate, load_questions
+    from qa.retrieval import Components
+    from qa.service import QAService
+
+    service = QAService(_settings(args))
+    questions = load_questions(Path(args.file))
+    variants = {"full system": Components()}
+    if args.ablation:
+        variants = {
+            "dense only": Components(bm25=False, sentences=False, dates=False, aliases=False),
+            "bm25 only": Components(dense=False, sentences=False, dates=False, aliases=False),
+            "fusion (dense+bm25)": Components(sentences=False, dates=False, aliases=False),
+            "+ dates": Components(sentences=False, aliases=False),
+            "+ aliases": Components(sentences=False),
+            "+ sentence scoring (full)": Components(),
+        }
+    results = {}
+    for name, components in variants.items():
+        report = evaluate(questions, lambda q, c=components: service.ask(q, top_k=5, components=c))
+        results[name] = report.as_dict()
+    full = results[list(results)[-1]]
+    if args.json:
+        _print_json(results if args.ablation else full)
+        return 0
+    print(f"{'variant':28} hit@1  hit@3  MRR@5  answer  abstain  ms/q")
+    for name, r in results.items():
+        print(
+            f"{name:28} {r['hit_at_1']:.3f}  {r['hit_at_3']:.3f}  {r['mrr_at_5']:.3f}  "
+            f"{r['answer_accuracy']:.3f}   {r['abstained_correctly']}/{r['unanswerable']}    "
+            f"{r['mean_ms']:.1f}"
+        )
+    print(
+        f"\nanswerable questions wrongly abstained: {full['false_abstentions']}/{full['answerable']}"
+    )
+    for miss in full["misses"]:
+        print(f"missed: {miss['q']!r}: {json.dumps({k: v for k, v in miss.items() if k != 'q'})}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    # The composition module lives with the UI: it mounts the chat on the API app.
+    from ui.server import create_app
+
+    print(f"serving chat at http://{args.host}:{args.port}/  API docs at /docs", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your documents.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_paths(sub: argparse.ArgumentParser, docs: bool = True) -> argparse.ArgumentParser:
+        if docs:
+            sub.add_argument("--docs", help="documents folder (default: seeds/, or QA_DOCS_DIR)")
+        sub.add_argument("--index", help="index folder (default: index/, or QA_INDEX_DIR)")
+        return sub
+
+    index = commands.add_parser("index", help="build or verify the index").add_subparsers(
+        dest="index_command", required=True
+    )
+    build = with_paths(index.add_parser("build", help="embed new and changed documents"))
+    build.add_argument("--full", action="store_true", help="re-embed everything")
+    build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.set_defaults(handler=cmd_build)
+    with_paths(
+        index.add_parser("verify", help="check the index is complete"), docs=False
+    ).set_defaults(handler=cmd_verify)
+
+    ask = with_paths(commands.add_parser("ask", help="answer one question"))
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int, default=5)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(handler=cmd_ask)
+
+    evaluate = with_paths(commands.add_parser("eval", help="score a JSONL question file"))
+    evaluate.add_argument("file")
+    evaluate.add_argument("--ablation", action="store_true", help="score each component's share")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    serve = with_paths(commands.add_parser("serve", help="serve the chat and the API"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Building the index from the docs folder: incremental by default, full when asked or needed.
+
+Only new and changed documents are embedded; unchanged ones reuse their stored vectors. A change
+of model or chunking parameters makes every stored vector stale, so it forces a full rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock
+from tqdm import tqdm
+
+from qa.chunking import chunk_text, split_sentences
+from qa.config import Settings
+from qa.documents import Document, iter_document_paths, parse_document
+from qa.embedding import Embedder
+from qa.errors import IndexCorrupt, IndexMissing, QAError
+from qa.store import IndexData, PassageRecord, load_version, write_version
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (done, total) passages+sentences embedded
+
+
+@dataclass
+class BuildReport:
+    """What a build did; ``qa index build --json`` prints it as one JSON object."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    documents: int = 0
+    passages: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    full: bool = False
+    version: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "documents": self.documents,
+            "passages": self.passages,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+            "full": self.full,
+            "version": self.version,
+        }
+
+
+def build_lock(index_dir: Path) -> FileLock:
+    """The one-writer lock shared by the CLI and the server."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_dir / ".build.lock"))
+
+
+def index_parameters(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    """What stored vectors depend on; if any of it changes, everything is re-embedded."""
+    return {
+        "model": embedder.name,
+        "model_sha256": embedder.checksum,
+        "chunking": {
+            "max_chars": settings.max_chars,
+            "overlap_sentences": settings.overlap_sentences,
+        },
+        "embed_title": settings.embed_title,
+    }
+
+
+def resolve_index_type(settings: Settings, passages: int) -> str:
+    if settings.index_type != "auto":
+        return settings.index_type
+    return "hnsw" if passages >= settings.hnsw_threshold else "flat"
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    full: bool = False,
+    progress: ProgressCallback | None = None,
+) -> BuildReport:
+    """Bring the index in line with the docs folder, holding the writer lock throughout."""
+    with build_lock(settings.index_dir):
+        return _build_locked(settings, embedder, full, progress)
+
+
+def _build_locked(
+    settings: Settings, embedder: Embedder, full: bool, progress: ProgressCallback | None
+) -> BuildReport:
+    began = time.perf_counter()
+    report = BuildReport()
+    if not settings.docs_dir.is_dir():
+        raise QAError(f"docs folder {settings.docs_dir} does not exist")
+    parameters = index_parameters(settings, embedder)
+    previous = None if full else _previous_data(settings.index_dir, parameters)
+    report.full = previous is None
+    old_docs = previous.documents if previous else {}
+
+    kept: list[Document] = []
+    fresh: list[Document] = []
+    for path in iter_document_paths(settings.docs_dir):
+        source = path.relative_to(settings.docs_dir).as_posix()
+        try:
+            data = path.read_bytes()
+            old = next((d for d in old_docs.values() if d.source == source), None)
+            if old is not None and old.sha256 == hashlib.sha256(data).hexdigest():
+                kept.append(old)
+                continue
+            fresh.append(parse_document(data, source))
+            if old is None:
+                report.added += 1
+            else:
+                report.updated += 1
+        except (QAError, OSError) as error:
+            report.failed.append({"source": source, "error": str(error)})
+            log.warning("skipped %s: %s", source, error)
+    seen = {d.source for d in kept} | {d.source for d in fresh}
+    report.removed = sum(1 for d in old_docs.values() if d.source not in seen)
+    report.unchanged = len(kept)
+
+    if previous is not None and not fresh and report.removed == 0:
+        report.documents, report.passages = len(kept), len(previous.passages)
+        report.seconds = time.perf_counter() - began
+        report.version = previous.manifest.get("version")
+        return report
+
+    data = _assemble(settings, embedder, previous, kept, fresh, progress, report)
+    data.manifest = {
+        **parameters,
+        "documents": {
+            d.doc_id: {"source": d.source, "sha256": d.sha256} for d in data.documents.values()
+        },
+    }
+    index_type = resolve_index_type(settings, len(data.passages))
+    report.version = write_version(settings.index_dir, data, index_type, settings.hnsw_m)
+    report.documents, report.passages = len(data.documents), len(data.passages)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _previous_data(index_dir: Path, parameters: dict[str, Any]) -> IndexData | None:
+    """The current version's data if it is intact and built with the same parameters."""
+    try:
+        previous = load_version(index_dir).data
+    except IndexMissing:
+        return None
+    except IndexCorrupt as error:
+        log.warning("current index is corrupt (%s); rebuilding in full", error)
+        return None
+    stored = {key: previous.manifest.get(key) for key in parameters}
+    if stored != parameters:
+        log.info("model or chunking parameters changed; rebuilding in full")
+        return None
+    return previous
+
+
+def _assemble(
+    settings: Settings,
+    embedder: Embedder,
+    previous: IndexData | None,
+    kept: list[Document],
+    fresh: list[Document],
+    progress: ProgressCallback | None,
+    report: BuildReport,
+) -> IndexData:
+    """Reuse stored rows for kept documents; chunk and embed the fresh ones; order by source."""
+    dimension = embedder.dimension
+    passages: list[PassageRecord] = []
+    sentences: list[PassageRecord] = []
+    passage_vectors: list[np.ndarray] = []
+    sentence_vectors: list[np.ndarray] = []
+
+    if previous is not None and kept:
+        kept_ids = {d.doc_id for d in kept}
+        rows = [i for i, p in enumerate(previous.passages) if p.doc_id in kept_ids]
+        passages += [previous.passages[i] for i in rows]
+        passage_vectors.append(previous.passage_vectors[rows])
+        rows = [i for i, s in enumerate(previous.sentences) if s.doc_id in kept_ids]
+        sentences += [previous.sentences[i] for i in rows]
+        sentence_vectors.append(previous.sentence_vectors[rows])
+
+    new_passages: list[PassageRecord] = []
+    new_sentences: list[PassageRecord] = []
+    passage_inputs: list[str] = []
+    sentence_inputs: list[str] = []
+    for doc in fresh:
+        context = f"{doc.title}\n" if settings.embed_title else ""
+        for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
+            new_passages.append(PassageRecord(doc.doc_id, chunk.start, chunk.end))
+            passage_inputs.append(context + doc.text[chunk.start : chunk.end])
+        for span in split_sentences(doc.text, settings.max_chars):
+            new_sentences.append(PassageRecord(doc.doc_id, span.start, span.end))
+            sentence_inputs.append(doc.text[span.start : span.end])
+    vectors = _embed_with_progress(embedder, passage_inputs + sentence_inputs, settings, progress)
+    passages += new_passages
+    sentences += new_sentences
+    passage_vectors.append(vectors[: len(passage_inputs)])
+    sentence_vectors.append(vectors[len(passage_inputs) :])
+    report.embedded = len(new_passages)
+
+    documents = {d.doc_id: d for d in sorted(kept + fresh, key=lambda d: d.source)}
+    order = {doc_id: rank for rank, doc_id in enumerate(documents)}
+    return IndexData(
+        documents=documents,
+        **_sorted_rows("passage", passages, passage_vectors, order, dimension),
+        **_sorted_rows("sentence", sentences, sentence_vectors, order, dimension),
+    )
+
+
+def _sorted_rows(
+    kind: str,
+    records: list[PassageRecord],
+    vectors: list[np.ndarray],
+    order: dict[str, int],
+    dimension: int,
+) -> dict[str, Any]:
+    """Records and their vectors sorted by (document, start), so a document's rows are contiguous."""
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), np.float32)
+    permutation = sorted(
+        range(len(records)), key=lambda i: (order[records[i].doc_id], records[i].start)
+    )
+    return {
+        f"{kind}s": [records[i] for i in permutation],
+        f"{kind}_vectors": np.ascontiguousarray(matrix[permutation], dtype=np.float32)
+        if permutation
+        else np.zeros((0, dimension), np.float32),
+    }
+
+
+def _embed_with_progress(
+    embedder: Embedder, texts: list[str], settings: Settings, progress: ProgressCallback | None
+) -> np.ndarray:
+    """Embed in batches, with a progress bar on a terminal and an optional callback (the API's)."""
+    if not texts:
+        return np.zeros((0, embedder.dimension), np.float32)
+    batch = settings.embed_batch_size
+    parts = []
+    with tqdm(
+        total=len(texts),
+        desc="embedding",
+        unit="text",
+        disable=not sys.stderr.isatty(),
+        file=sys.stderr,
+    ) as bar:
+        for begin in range(0, len(texts), batch):
+            parts.append(embedder.encode(texts[begin : begin + batch], batch_size=batch))
+            bar.update(len(parts[-1]))
+            if progress:
+                progress(begin + len(parts[-1]), len(texts))
+    return np.vstack(parts)

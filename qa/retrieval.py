@@ -1,0 +1,200 @@
+"""Question -> ranked passages: dense and BM25 evidence at passage and sentence level, fused by
+reciprocal rank, with question years and corpus-learned abbreviations taken into account."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.aliases import AliasTable
+from qa.config import Settings
+from qa.dates import find_years
+from qa.embedding import Embedder
+from qa.store import LoadedIndex
+from qa.text import bm25_tokenize, stem, words
+
+
+@dataclass(frozen=True)
+class Components:
+    """Which parts of the ranking are switched on; ``qa eval --ablation`` turns them off one by one."""
+
+    dense: bool = True
+    bm25: bool = True
+    sentences: bool = True
+    dates: bool = True
+    aliases: bool = True
+
+
+@dataclass
+class Candidate:
+    """A passage under consideration, with the evidence gathered for it."""
+
+    row: int
+    dense: float = 0.0
+    bm25: float = 0.0
+    sentence: float = 0.0
+    best_sentence: int = -1
+    score: float = 0.0
+    duplicates: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Query:
+    """A question prepared for search: expanded text, its tokens, years and embedding."""
+
+    text: str
+    expanded: str
+    tokens: list[str]
+    years: set[int]
+    vector: np.ndarray
+
+
+class Retriever:
+    """Searches one loaded index version; built once per version and shared by all requests."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.data = index.data
+        self.embedder = embedder
+        self.settings = settings
+        self.aliases = AliasTable.learn(d.text for d in self.data.documents.values())
+        self.vocabulary = self._vocabulary()
+        self._sentence_starts = self._sentence_positions()
+        published_years = {
+            doc_id: {int(doc.published[:4])} if doc.published else set()
+            for doc_id, doc in self.data.documents.items()
+        }
+        self.passage_years = [
+            find_years(self.data.passage_text(i)) | published_years[p.doc_id]
+            for i, p in enumerate(self.data.passages)
+        ]
+        self.corpus_years = set().union(*self.passage_years) if self.passage_years else set()
+
+    # --- preparation ---------------------------------------------------------------------
+
+    def _vocabulary(self) -> set[str]:
+        vocabulary: set[str] = set()
+        for doc in self.data.documents.values():
+            for word in words(doc.title + " " + doc.text):
+                vocabulary.add(stem(word.removesuffix("'s")))
+        return vocabulary
+
+    def _sentence_positions(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Per document: sentence starts (sorted) and their rows, to find a passage's sentences."""
+        positions: dict[str, tuple[list[int], list[int]]] = {}
+        for row, sentence in enumerate(self.data.sentences):
+            starts, rows = positions.setdefault(sentence.doc_id, ([], []))
+            starts.append(sentence.start)
+            rows.append(row)
+        return positions
+
+    def sentences_of(self, passage_row: int) -> list[int]:
+        """Rows of the sentences lying inside a passage, in order."""
+        passage = self.data.passages[passage_row]
+        starts, rows = self._sentence_starts.get(passage.doc_id, ([], []))
+        first = bisect.bisect_left(starts, passage.start)
+        last = bisect.bisect_left(starts, passage.end)
+        return [r for r in rows[first:last] if self.data.sentences[r].end <= passage.end]
+
+    def prepare(self, question: str, components: Components = Components()) -> Query:
+        expanded = self.aliases.expand(question) if components.aliases else question
+        return Query(
+            text=question,
+            expanded=expanded,
+            tokens=bm25_tokenize(expanded),
+            years=find_years(question),
+            vector=self.embedder.encode([expanded])[0],
+        )
+
+    # --- search --------------------------------------------------------------------------
+
+    def search(
+        self, query: Query, top_k: int, components: Components = Components()
+    ) -> list[Candidate]:
+        """Ranked candidates, best first, near-duplicates folded into the first of them."""
+        total = len(self.data.passages)
+        if total == 0:
+            return []
+        width = min(total, self.settings.candidates)
+        candidates: dict[int, Candidate] = {}
+
+        scores, rows = self.index.faiss_index.search(query.vector[None, :], width)
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row >= 0:
+                candidates.setdefault(int(row), Candidate(int(row))).dense = float(score)
+        if components.bm25 and query.tokens:
+            bm25_scores = self.index.bm25.get_scores(query.tokens)
+            top = (
+                np.argpartition(-bm25_scores, width - 1)[:width] if width < total else range(total)
+            )
+            for row in top:
+                if bm25_scores[row] > 0:
+                    candidates.setdefault(int(row), Candidate(int(row)))
+            for candidate in candidates.values():
+                candidate.bm25 = float(bm25_scores[candidate.row])
+        for candidate in candidates.values():
+            if candidate.dense == 0.0:
+                candidate.dense = float(self.data.passage_vectors[candidate.row] @ query.vector)
+        self._score_sentences(query, list(candidates.values()))
+        ranked = self._fuse(query, list(candidates.values()), components)
+        return self._collapse_duplicates(ranked)[:top_k]
+
+    def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
+        """Each candidate's best sentence by cosine: short, precise evidence that a passage answers."""
+        for candidate in candidates:
+            rows = self.sentences_of(candidate.row)
+            if not rows:
+                continue
+            similarities = self.data.sentence_vectors[rows] @ query.vector
+            best = int(np.argmax(similarities))
+            candidate.sentence = float(similarities[best])
+            candidate.best_sentence = rows[best]
+
+    def _fuse(
+        self, query: Query, candidates: list[Candidate], components: Components
+    ) -> list[Candidate]:
+        """Weighted reciprocal-rank fusion of the evidence lists, plus a bonus for matching years."""
+        k = self.settings.rrf_k
+        lists = []
+        if components.dense:
+            lists.append((self.settings.dense_weight, "dense"))
+        if components.bm25:
+            lists.append((self.settings.bm25_weight, "bm25"))
+        if components.sentences:
+            lists.append((self.settings.sentence_weight, "sentence"))
+        for candidate in candidates:
+            candidate.score = 0.0
+        for weight, name in lists:
+            ordered = sorted(candidates, key=lambda c: getattr(c, name), reverse=True)
+            for rank, candidate in enumerate(ordered, start=1):
+                if getattr(candidate, name) > 0:
+                    candidate.score += weight / (k + rank)
+        if components.dates and query.years:
+            bonus = self.settings.date_boost / (k + 1)
+            for candidate in candidates:
+                if self.passage_years[candidate.row] & query.years:
+                    candidate.score += bonus
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    def _collapse_duplicates(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Fold a passage into a better-ranked one from another document when they say the same."""
+        kept: list[Candidate] = []
+        vectors = self.data.passage_vectors
+        for candidate in ranked:
+            twin = next(
+                (
+                    k
+                    for k in kept
+                    if self.data.passages[k.row].doc_id != self.data.passages[candidate.row].doc_id
+                    and float(vectors[k.row] @ vectors[candidate.row])
+                    >= self.settings.dedup_similarity
+                ),
+                None,
+            )
+            if twin is None:
+                kept.append(candidate)
+            else:
+                twin.duplicates.append(candidate.row)
+        return kept
