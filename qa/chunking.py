@@ -12,6 +12,7 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace, or at a line break;
 # a line break also ends headings and list items, which carry no punctuation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n""")
+_WHITESPACE = re.compile(r"\s")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
     "mr",
@@ -52,7 +53,7 @@ def split_sentences(text: str, max_chars: int) -> list[Span]:
     spans: list[Span] = []
     begin = 0
     for match in _SENTENCE_END.finditer(text):
-        if match.group() != "\n" and _ends_with_abbreviation(text, match.start()):
+        if match.group()[0] == "." and _is_not_a_sentence_end(text, match.start()):
             continue
         spans.extend(_trimmed_pieces(text, begin, match.end(), max_chars))
         begin = match.end()
@@ -60,9 +61,13 @@ def split_sentences(text: str, max_chars: int) -> list[Span]:
     return spans
 
 
-def _ends_with_abbreviation(text: str, dot: int) -> bool:
+def _is_not_a_sentence_end(text: str, dot: int) -> bool:
+    """A full stop after an abbreviation ("Dr.") or a list number at a line start ("4.")."""
     word = re.search(r"([\w.]+)$", text[max(0, dot - 6) : dot])
-    return bool(word) and word.group(1).lower() in _ABBREVIATIONS
+    if word and word.group(1).lower() in _ABBREVIATIONS:
+        return True
+    line_start = text.rfind("\n", 0, dot) + 1
+    return bool(re.fullmatch(r"\s*\d{1,3}", text[line_start:dot]))
 
 
 def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Span]:
@@ -73,7 +78,8 @@ def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Spa
         end -= 1
     pieces: list[Span] = []
     while end - start > max_chars:
-        cut = text.rfind(" ", start + 1, start + max_chars + 1)
+        spaces = list(_WHITESPACE.finditer(text, start + 1, start + max_chars + 1))
+        cut = spaces[-1].start() if spaces else start
         if cut <= start:  # one word longer than max_chars: the only place left to cut
             cut = start + max_chars
         piece_end = cut
@@ -109,6 +115,12 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> l
         )
         if last + 1 >= len(sentences):
             break
-        # Step back for overlap, but always move forward by at least one sentence.
-        first = max(first + 1, last + 1 - overlap_sentences)
+        # Repeat the last sentences when they fit beside the next one, but never the whole
+        # chunk, so every passage moves forward.
+        next_first = last + 1
+        for back in range(min(overlap_sentences, last - first), 0, -1):
+            if sentences[last + 1].end - sentences[last + 1 - back].start <= max_chars:
+                next_first = last + 1 - back
+                break
+        first = next_first
     return chunks

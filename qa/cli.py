@@ -76,6 +76,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.answering import Answer
     from qa.evaluation import evaluate, load_questions
     from qa.retrieval import Components
     from qa.service import QAService
@@ -94,8 +95,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         }
     results = {}
     for name, components in variants.items():
-        report = evaluate(questions, lambda q, c=components: service.ask(q, top_k=5, components=c))
-        results[name] = report.as_dict()
+
+        def ask(question: str, components: Components = components) -> Answer:
+            return service.ask(question, top_k=5, components=components)
+
+        results[name] = evaluate(questions, ask).as_dict()
     full = results[list(results)[-1]]
     if args.json:
         _print_json(results if args.ablation else full)

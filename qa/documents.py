@@ -132,27 +132,26 @@ def _read_html(data: bytes) -> tuple[str, str | None]:
 
 def _read_pdf(data: bytes) -> tuple[str, str | None]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise UnreadableDocument(f"broken PDF: {error}") from None
+    except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
+        raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None
     return "\n\n".join(page.strip() for page in pages), title
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:
-    import zipfile
-
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise UnreadableDocument(f"broken .docx: {error}") from None
-    paragraphs = [p.text for p in document.paragraphs]
+        paragraphs = [p.text for p in document.paragraphs]
+        for table in document.tables:  # tables hold text too (figures, ratings)
+            paragraphs += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    except Exception as error:  # zip, XML and zlib errors alike mean "unreadable"
+        raise UnreadableDocument(f"broken .docx: {type(error).__name__}: {error}") from None
     text = re.sub(r"\n{3,}", "\n\n", "\n\n".join(paragraphs)).strip()
     title = document.core_properties.title or None
     return text, title

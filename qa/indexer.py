@@ -110,18 +110,19 @@ def _build_locked(
     previous = None if full else _previous_data(settings.index_dir, parameters)
     report.full = previous is None
     old_docs = previous.documents if previous else {}
+    old_by_source = {d.source: d for d in old_docs.values()}
 
     kept: list[Document] = []
     fresh: list[Document] = []
     for path in iter_document_paths(settings.docs_dir):
         source = path.relative_to(settings.docs_dir).as_posix()
         try:
-            data = path.read_bytes()
-            old = next((d for d in old_docs.values() if d.source == source), None)
-            if old is not None and old.sha256 == hashlib.sha256(data).hexdigest():
+            content = path.read_bytes()
+            old = old_by_source.get(source)
+            if old is not None and old.sha256 == hashlib.sha256(content).hexdigest():
                 kept.append(old)
                 continue
-            fresh.append(parse_document(data, source))
+            fresh.append(parse_document(content, source))
             if old is None:
                 report.added += 1
             else:

@@ -81,6 +81,7 @@ class LoadedIndex:
 def build_faiss_index(vectors: np.ndarray, index_type: str, hnsw_m: int) -> faiss.Index:
     """Exact inner product (cosine on normalised vectors) or HNSW for large corpora."""
     dimension = vectors.shape[1]
+    index: faiss.Index
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80

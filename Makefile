@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint index eval bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch is pinned in pyproject.toml to the CPU build (2.13.0): no multi-GB CUDA download.
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+index: $(STAMP)
+	$(BIN)/qa index build
+
+run: index
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check qa ui tests bench
+	$(BIN)/ruff format --check qa ui tests bench
+	$(BIN)/mypy qa ui
+
+test: lint
+	$(BIN)/pip check
+	$(BIN)/python -m pytest
+
+eval: index
+	$(BIN)/qa eval ../shared/eval/dev_qa.jsonl --ablation
+
+bench: index
+	$(BIN)/qa bench --passages 2000
+
+clean:
+	rm -rf $(VENV) index/v-* index/CURRENT .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,46 @@
+"""Shared fixtures: every data path points into tmp_path, and one real model serves the session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedding import Embedder
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once for the whole test session."""
+    model = Embedder()
+    model.encode(["warm up"])
+    return model
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    """A private copy of the seed documents that a test may change."""
+    target = tmp_path / "docs"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, docs_dir: Path) -> Settings:
+    return Settings(docs_dir=docs_dir, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """One index over the seeds, built once, for read-only tests."""
+    from qa.indexer import build_index
+
+    root = tmp_path_factory.mktemp("seeds-index")
+    shutil.copytree(SEEDS, root / "docs")
+    built = Settings(docs_dir=root / "docs", index_dir=root / "index")
+    build_index(built, embedder)
+    return built

@@ -1,0 +1,238 @@
+"""Tests for qa.documents: each format read from real files, and bad files refused with a reason."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from qa.documents import (
+    Document,
+    doc_id_for,
+    iter_document_paths,
+    load_document,
+    parse_document,
+)
+from qa.errors import UnreadableDocument, UnsupportedFileType
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Ofsted rates services outstanding</title></head>
+<body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
+<li><a href="/contact">Contact us</a></li></ul></nav>
+<article>
+<h1>Ofsted rates services outstanding</h1>
+<p>Published 29 March 2016</p>
+<p>Two London boroughs are the first to have their children's services rated outstanding.</p>
+<p>Inspectors praised strong leadership and the quality of social work in Westminster.</p>
+<p>The third borough, Hammersmith and Fulham, was rated good after a four week visit.</p>
+</article>
+<footer>Copyright 2016 Example Council. Cookie settings.</footer>
+</body></html>"""
+
+
+def _pdf_bytes(title: str | None, lines: list[str]) -> bytes:
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for line in lines:
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _docx_bytes(title: str | None, paragraphs: list[str]) -> bytes:
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _replace_in_zip(data: bytes, name: str, content: bytes) -> bytes:
+    """A copy of the zip ``data`` with member ``name`` holding ``content``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, content if item.filename == name else source.read(item))
+    return buffer.getvalue()
+
+
+def _corrupt_deflate_stream(data: bytes, name: str) -> bytes:
+    """The zip ``data`` with member ``name`` made an invalid deflate stream."""
+    offset = zipfile.ZipFile(io.BytesIO(data)).getinfo(name).header_offset
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    start = offset + 30 + name_len + extra_len
+    return data[:start] + b"\xff" + data[start + 1 :]
+
+
+def _load(tmp_path: Path, name: str, data: bytes) -> Document:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return load_document(path, tmp_path)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_text_file_text_is_the_file_text_exactly(tmp_path: Path, suffix: str) -> None:
+    """Citation offsets point into the file itself, so not a byte may change."""
+    text = "# Ofsted report\r\n\nPublished 29 March 2016\n\n  Indented “quoted” line — café\t \n"
+    document = _load(tmp_path, f"notes/report{suffix}", text.encode("utf-8"))
+    assert document.text == text
+    assert document.title == "# Ofsted report"
+    assert document.published == "2016-03-29"
+    assert document.source == f"notes/report{suffix}"
+    assert document.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_utf8_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
+    document = _load(tmp_path, "bom.txt", b"\xef\xbb\xbfHello world")
+    assert document.text == "Hello world"
+
+
+def test_title_falls_back_to_first_line_and_is_capped(tmp_path: Path) -> None:
+    document = _load(tmp_path, "long.txt", b"\n\n   " + b"x" * 300 + b"\nbody")
+    assert document.title == "x" * 200
+    assert document.published is None
+
+
+def test_html_main_text_and_title(tmp_path: Path) -> None:
+    document = _load(tmp_path, "page.html", _HTML.encode("utf-8"))
+    assert document.title == "Ofsted rates services outstanding"
+    assert "first to have their children's services rated outstanding" in document.text
+    assert "Hammersmith and Fulham, was rated good" in document.text
+    assert "Contact us" not in document.text  # navigation is boilerplate
+    assert document.published == "2016-03-29"
+
+
+def test_pdf_text_and_metadata_title(tmp_path: Path) -> None:
+    data = _pdf_bytes(
+        "Inspection summary", ["Published 29 March 2016", "Westminster is outstanding."]
+    )
+    document = _load(tmp_path, "summary.pdf", data)
+    assert document.title == "Inspection summary"
+    assert "Westminster is outstanding." in document.text
+    assert document.published == "2016-03-29"
+    assert document.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_docx_paragraphs_and_core_title(tmp_path: Path) -> None:
+    data = _docx_bytes(
+        "Board minutes", ["Date: 15/10/2019", "", "", "", "Services are outstanding."]
+    )
+    document = _load(tmp_path, "minutes.docx", data)
+    assert document.title == "Board minutes"
+    assert document.text == "Date: 15/10/2019\n\nServices are outstanding."
+    assert document.published == "2019-10-15"
+
+
+def test_formats_without_a_title_use_the_first_line(tmp_path: Path) -> None:
+    assert (
+        _load(tmp_path, "a.pdf", _pdf_bytes(None, ["First line", "Second"])).title == "First line"
+    )
+    assert _load(tmp_path, "a.docx", _docx_bytes(None, ["", "Heading", "Body"])).title == "Heading"
+
+
+_GOOD_DOCX = _docx_bytes("T", ["Hello"])
+_GOOD_PDF = _pdf_bytes("T", ["Hello"])
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+_BAD_FILES: list[tuple[str, bytes, type[UnreadableDocument]]] = [
+    ("empty.txt", b"", UnreadableDocument),
+    ("blank.md", b" \n\t\n", UnreadableDocument),
+    ("junk.txt", b"ab\x00\x01\x02\xffcd", UnsupportedFileType),
+    ("latin1.txt", b"caf\xe9", UnreadableDocument),
+    ("nul.html", b"<html>\x00</html>", UnsupportedFileType),
+    ("broken.pdf", b"%PDF-1.4 garbage", UnreadableDocument),
+    ("text.pdf", b"This is just text pretending to be a PDF.", UnsupportedFileType),
+    ("text.docx", b"This is just text pretending to be a .docx.", UnsupportedFileType),
+    ("badzip.docx", b"PK\x03\x04 not really a zip", UnreadableDocument),
+    ("notword.docx", _zip_of({"hello.txt": b"hi"}), UnreadableDocument),
+    ("blank.pdf", _pdf_bytes("Scan", []), UnreadableDocument),  # no text layer
+    ("empty-body.docx", _docx_bytes("Title only", []), UnreadableDocument),
+    ("sheet.rtf", b"{\\rtf1 hello}", UnsupportedFileType),
+    ("Makefile", b"all:\n\techo hi\n", UnsupportedFileType),
+    # Corrupt content inside a valid container: the library's own error must be wrapped.
+    (
+        "badxml.docx",
+        _replace_in_zip(_GOOD_DOCX, "word/document.xml", b"<w:document"),
+        UnreadableDocument,
+    ),
+    ("deflate.docx", _corrupt_deflate_stream(_GOOD_DOCX, "word/document.xml"), UnreadableDocument),
+    ("filter.pdf", _GOOD_PDF.replace(b"/FlateDecode", b"/FlateDecodX"), UnreadableDocument),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "error"), _BAD_FILES, ids=[row[0] for row in _BAD_FILES])
+def test_bad_file_raises_unreadable_document_with_reason(
+    tmp_path: Path, name: str, data: bytes, error: type[UnreadableDocument]
+) -> None:
+    """Any bad file must surface as the domain error, so the CLI and API can show its reason."""
+    with pytest.raises(error) as caught:
+        _load(tmp_path, name, data)
+    message = str(caught.value)
+    assert message and "\n" not in message
+
+
+def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> None:
+    names = [
+        "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT",
+        "h.rtf", "i.doc", "README", ".hidden.txt", ".git/config.md", "sub/.cache/j.md",
+    ]  # fmt: skip
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "folder.txt").mkdir()  # a directory with a document-like name
+    found = [p.relative_to(tmp_path).as_posix() for p in iter_document_paths(tmp_path)]
+    assert found == ["a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT"]
+
+
+def test_doc_id_is_stable_per_source_and_survives_edits(tmp_path: Path) -> None:
+    first = _load(tmp_path, "notes/a.txt", b"first version")
+    edited = _load(tmp_path, "notes/a.txt", b"second version")
+    other = _load(tmp_path, "notes/b.txt", b"first version")
+    assert first.doc_id == edited.doc_id == doc_id_for("notes/a.txt")
+    assert first.sha256 != edited.sha256
+    assert other.doc_id != first.doc_id
+    assert other.sha256 == first.sha256
+    assert len({doc_id_for(f"doc{i}.txt") for i in range(1000)}) == 1000
+
+
+def test_parse_document_matches_load_document(tmp_path: Path) -> None:
+    data = b"Title\n\nBody text."
+    assert parse_document(data, "x/y.txt") == _load(tmp_path, "x/y.txt", data)
+
+
+def test_seed_documents_load_with_their_dates() -> None:
+    paths = list(iter_document_paths(SEEDS))
+    assert len(paths) == 5
+    documents = [load_document(path, SEEDS) for path in paths]
+    for document, path in zip(documents, paths, strict=True):
+        assert document.text.strip() and document.title
+        assert document.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert document.source == path.name
+    assert len({d.doc_id for d in documents}) == 5
+    published = {date.fromisoformat(d.published) for d in documents if d.published}
+    assert {date(2016, 3, 29), date(2019, 10, 15), date(2019, 10, 16)} <= published
