@@ -72,17 +72,22 @@ class AliasTable:
                 table.long_forms.setdefault(short, f"{first} and {second}")
         return table
 
-    def expand(self, question: str) -> str:
-        """The question with every known short form followed by its long form (and vice versa)."""
-        additions: list[str] = []
+    def pairs_in(self, question: str) -> list[tuple[str, str]]:
+        """(form written in the question, the other form) for every known alias it mentions."""
+        pairs: list[tuple[str, str]] = []
         lowered = question.lower()
         for token in re.findall(r"[A-Za-z]+(?:&[A-Za-z]+)*", question):
             long_form = self.long_forms.get(token.lower())
             if long_form and long_form.lower() not in lowered:
-                additions.append(long_form)
+                pairs.append((token, long_form))
         for short, long_form in self.long_forms.items():
             if "&" not in short and long_form.lower() in lowered and short not in lowered.split():
-                additions.append(short.upper() if len(short) <= 4 else short)
-        if not additions:
+                pairs.append((long_form, short.upper() if len(short) <= 4 else short))
+        return list(dict.fromkeys(pairs))
+
+    def expand(self, question: str) -> str:
+        """The question with every known short form followed by its long form (and vice versa)."""
+        pairs = self.pairs_in(question)
+        if not pairs:
             return question
-        return f"{question} ({'; '.join(dict.fromkeys(additions))})"
+        return f"{question} ({'; '.join(other for _, other in pairs)})"

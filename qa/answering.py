@@ -15,9 +15,14 @@ from qa.followups import resolve_follow_up
 from qa.retrieval import Candidate, Components, Query, Retriever
 from qa.text import STOPWORDS, bm25_tokenize, stem, words
 
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+)+\b")
 _NUMBER = re.compile(r"[£$€]\s?\d|\d")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# Openings that lean on the sentence before: shown alone, such a sentence loses its meaning.
+_POINTS_BACK = re.compile(
+    r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
+    re.IGNORECASE,
+)
 _SHORT_SENTENCE = 40  # a heading or a bare date: shown with the sentence after it
 _ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 
@@ -110,11 +115,16 @@ def _coverage_verdict(
     if not candidates:
         return False, 0.0
     settings = retriever.settings
-    question_words = [w.removesuffix("'s") for w in words(query.expanded) if w not in STOPWORDS]
+    question_words = [
+        w.removesuffix("'s") for w in words(query.expanded) if w not in STOPWORDS and len(w) > 1
+    ]
     if not question_words:
         return False, 0.0
+    # Coverage weighted by rarity: missing the one rare word that names the topic ("mayor")
+    # matters more than finding the common ones ("London").
+    weights = [retriever.idf(stem(w)) for w in question_words]
     known = [stem(w) in retriever.vocabulary for w in question_words]
-    coverage = sum(known) / len(known)
+    coverage = sum(w for w, k in zip(weights, known, strict=True) if k) / sum(weights)
     names = {
         w.lower().removesuffix("'s").removesuffix("’s")
         for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded)
@@ -135,58 +145,121 @@ def _coverage_verdict(
 def _best_answer(
     retriever: Retriever, query: Query, candidates: list[Candidate]
 ) -> tuple[int, int, int] | None:
-    """(passage rank index, start, end) of the best answering sentence in the top passages.
+    """(passage index, start, end) of the best answering sentence in the top passages.
 
-    A sentence scores by meaning (cosine), by the question words it contains, by its passage's
-    rank, and by carrying what the question asks for (a date for "when", a name for "who",
-    a number for "how much/many").
+    A sentence scores by meaning (cosine to the question), by the share of the question's rare
+    words it contains (IDF-weighted), by how well its passage ranked, and by carrying what the
+    question asks for (a date for "when", a name for "who", a number for "how much").
     """
+    settings = retriever.settings
     data = retriever.data
-    question_stems = set(query.tokens)
+    weights = {token: retriever.idf(token) for token in set(query.asked_tokens)}
+    total_weight = sum(weights.values()) or 1.0
     wants = _expected_answer_type(query.text)
+    top_score = max(candidates[0].score, 1e-9)
     best_score, best = -1e9, None
-    for rank, candidate in enumerate(candidates):
+    for index, candidate in enumerate(candidates):
         rows = retriever.sentences_of(candidate.row)
         if not rows:
             continue
         similarities = data.sentence_vectors[rows] @ query.vector
+        prior = candidate.score / top_score
         for position, row in enumerate(rows):
             text = data.sentence_text(row)
-            stems = set(bm25_tokenize(text))
-            overlap = len(stems & question_stems) / max(1, len(question_stems))
-            score = float(similarities[position]) + 0.3 * overlap - 0.05 * rank
-            if wants and _has_answer_type(text, wants):
-                score += 0.15
-            if len(text) < 15:  # a lone heading or label answers nothing by itself
+            matched = _matched_words(set(bm25_tokenize(text)), query) & weights.keys()
+            overlap = sum(weights[t] for t in matched) / total_weight
+            score = (
+                float(similarities[position])
+                + settings.answer_overlap_weight * overlap
+                + settings.answer_passage_weight * prior
+            )
+            if wants and _has_answer_type(text, wants, query.text):
+                score += settings.answer_type_bonus
+            if len(text) < 15:  # a lone label ("Date:") answers nothing by itself
                 score -= 0.2
             if score > best_score:
-                best_score, best = score, (rank, position, rows)
+                best_score, best = score, (index, position, rows)
     if best is None:
         return None
-    rank, position, rows = best
-    first = data.sentences[rows[position]]
-    start, end = first.start, first.end
-    if end - start < _SHORT_SENTENCE and position + 1 < len(rows):
-        end = data.sentences[rows[position + 1]].end
-    return rank, start, end
+    index, position, rows = best
+    start, end = _with_context(retriever, rows, position)
+    if wants and not _has_answer_type(data.sentence_text(rows[position]), wants, query.text):
+        start, end = _with_expected_type(retriever, rows, position, wants, query.text, start, end)
+    return index, start, end
+
+
+def _matched_words(sentence_tokens: set[str], query: Query) -> set[str]:
+    """The question's words a sentence contains, counting an alias's other form as the asked one
+    ("Royal Borough of Kensington and Chelsea" in the sentence answers "RBKC" in the question)."""
+    matched = set(sentence_tokens)
+    for asked, other in query.aliases:
+        if other and set(other) <= sentence_tokens:
+            matched.update(asked)
+    return matched
+
+
+def _with_context(retriever: Retriever, rows: list[int], position: int) -> tuple[int, int]:
+    """A sentence that cannot stand alone is shown with its neighbour in the same paragraph.
+
+    Short ones (a heading, a bare date) take the sentence before, else the one after; one that
+    opens by pointing back ("However, ...", "It ...") takes the sentence before."""
+    data = retriever.data
+    sentence = data.sentences[rows[position]]
+    start, end = sentence.start, sentence.end
+    text = data.documents[sentence.doc_id].text
+    if position > 0 and _POINTS_BACK.match(text[start:end]):
+        previous = data.sentences[rows[position - 1]]
+        if "\n\n" not in text[previous.end : start]:
+            return previous.start, end
+    if end - start >= _SHORT_SENTENCE:
+        return start, end
+    if position > 0:
+        previous = data.sentences[rows[position - 1]]
+        if "\n\n" not in text[previous.end : start]:
+            return previous.start, end
+    if position + 1 < len(rows):
+        return start, data.sentences[rows[position + 1]].end
+    return start, end
+
+
+def _with_expected_type(
+    retriever: Retriever,
+    rows: list[int],
+    position: int,
+    wants: str,
+    question: str,
+    start: int,
+    end: int,
+) -> tuple[int, int]:
+    """When the best sentence lacks what the question asks for (the date of a "when"), take in the
+    nearest sentence before or after it, at most two away, that has it."""
+    data = retriever.data
+    for distance in (1, 2):
+        for neighbour in (position - distance, position + distance):
+            if 0 <= neighbour < len(rows):
+                sentence = data.sentences[rows[neighbour]]
+                if _has_answer_type(data.sentence_text(rows[neighbour]), wants, question):
+                    return min(start, sentence.start), max(end, sentence.end)
+    return start, end
 
 
 def _expected_answer_type(question: str) -> str | None:
     lowered = question.lower().lstrip()
     if lowered.startswith("when") or "what date" in lowered or "what year" in lowered:
         return "date"
-    if lowered.startswith("who") or lowered.startswith("whom"):
+    if lowered.startswith(("who", "whom", "which")):
         return "name"
     if "how much" in lowered or "how many" in lowered or "what percentage" in lowered:
         return "number"
     return None
 
 
-def _has_answer_type(text: str, wanted: str) -> bool:
+def _has_answer_type(text: str, wanted: str, question: str) -> bool:
     if wanted == "date":
         return bool(find_dates(text) or _YEAR.search(text))
-    if wanted == "name":
-        return bool(_NAME.search(text[1:]))
+    if wanted == "name":  # a name the question does not already contain
+        asked = question.lower()
+        return any(name.lower() not in asked for name in _NAME.findall(text))
     return bool(_NUMBER.search(text))
 
 

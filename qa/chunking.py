@@ -12,6 +12,8 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace, or at a line break;
 # a line break also ends headings and list items, which carry no punctuation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n""")
+# Bump when the splitting rules change: stored passages then no longer match and are rebuilt.
+CHUNKER_VERSION = 2
 _WHITESPACE = re.compile(r"\s")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {

@@ -43,14 +43,15 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = 128
     embed_batch_size: int = 32
     embed_title: bool = Field(
-        True, description="Give the document title to the embedder as context."
+        False, description="Give the document title to the embedder as context."
     )
 
     # Retrieval and answering knobs (see README "Tuning").
+    fusion: str = Field("score", pattern="^(score|rrf)$", description="How evidence is fused.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    sentence_weight: float = 1.0
+    bm25_weight: float = 1.5
+    sentence_weight: float = 0.75
     date_boost: float = Field(
         0.5, description="Fusion bonus for passages matching a question year."
     )
@@ -60,6 +61,10 @@ class Settings(BaseSettings):
         0.5, description="Share of question terms the corpus must contain to answer."
     )
     min_dense_score: float = Field(0.25, description="Best cosine below which nothing answers.")
+
+    answer_overlap_weight: float = Field(1.5, description="Answer sentence: weight of rare words.")
+    answer_passage_weight: float = Field(2.0, description="Answer sentence: weight of its passage.")
+    answer_type_bonus: float = Field(0.3, description="Answer sentence: has the asked-for type.")
 
     # Serving.
     host: str = "127.0.0.1"

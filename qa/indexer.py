@@ -19,7 +19,7 @@ import numpy as np
 from filelock import FileLock
 from tqdm import tqdm
 
-from qa.chunking import chunk_text, split_sentences
+from qa.chunking import CHUNKER_VERSION, chunk_text, split_sentences
 from qa.config import Settings
 from qa.documents import Document, iter_document_paths, parse_document
 from qa.embedding import Embedder
@@ -75,6 +75,7 @@ def index_parameters(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "model": embedder.name,
         "model_sha256": embedder.checksum,
         "chunking": {
+            "version": CHUNKER_VERSION,
             "max_chars": settings.max_chars,
             "overlap_sentences": settings.overlap_sentences,
         },

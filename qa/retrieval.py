@@ -46,7 +46,9 @@ class Query:
 
     text: str
     expanded: str
-    tokens: list[str]
+    tokens: list[str]  # stemmed words of the expanded question (for BM25)
+    asked_tokens: list[str]  # stemmed words of the question as asked
+    aliases: list[tuple[list[str], list[str]]]  # (asked form, other form) stems of each alias
     years: set[int]
     vector: np.ndarray
 
@@ -61,6 +63,7 @@ class Retriever:
         self.settings = settings
         self.aliases = AliasTable.learn(d.text for d in self.data.documents.values())
         self.vocabulary = self._vocabulary()
+        self.sentence_idf = self._sentence_idf()
         self._sentence_starts = self._sentence_positions()
         published_years = {
             doc_id: {int(doc.published[:4])} if doc.published else set()
@@ -81,6 +84,18 @@ class Retriever:
                 vocabulary.add(stem(word.removesuffix("'s")))
         return vocabulary
 
+    def _sentence_idf(self) -> dict[str, float]:
+        """Inverse sentence frequency of each stem: rare words are stronger evidence of an answer."""
+        frequency: dict[str, int] = {}
+        for row in range(len(self.data.sentences)):
+            for token in set(bm25_tokenize(self.data.sentence_text(row))):
+                frequency[token] = frequency.get(token, 0) + 1
+        total = len(self.data.sentences) + 1
+        return {token: float(np.log(total / (count + 0.5))) for token, count in frequency.items()}
+
+    def idf(self, token: str) -> float:
+        return self.sentence_idf.get(token, float(np.log(len(self.data.sentences) + 2)))
+
     def _sentence_positions(self) -> dict[str, tuple[list[int], list[int]]]:
         """Per document: sentence starts (sorted) and their rows, to find a passage's sentences."""
         positions: dict[str, tuple[list[int], list[int]]] = {}
@@ -99,11 +114,14 @@ class Retriever:
         return [r for r in rows[first:last] if self.data.sentences[r].end <= passage.end]
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
-        expanded = self.aliases.expand(question) if components.aliases else question
+        pairs = self.aliases.pairs_in(question) if components.aliases else []
+        expanded = f"{question} ({'; '.join(o for _, o in pairs)})" if pairs else question
         return Query(
             text=question,
             expanded=expanded,
             tokens=bm25_tokenize(expanded),
+            asked_tokens=bm25_tokenize(question),
+            aliases=[(bm25_tokenize(asked), bm25_tokenize(other)) for asked, other in pairs],
             years=find_years(question),
             vector=self.embedder.encode([expanded])[0],
         )
@@ -155,27 +173,42 @@ class Retriever:
     def _fuse(
         self, query: Query, candidates: list[Candidate], components: Components
     ) -> list[Candidate]:
-        """Weighted reciprocal-rank fusion of the evidence lists, plus a bonus for matching years."""
-        k = self.settings.rrf_k
-        lists = []
-        if components.dense:
-            lists.append((self.settings.dense_weight, "dense"))
-        if components.bm25:
-            lists.append((self.settings.bm25_weight, "bm25"))
-        if components.sentences:
-            lists.append((self.settings.sentence_weight, "sentence"))
+        """Weighted fusion of the evidence lists, plus a bonus for passages about the asked year.
+
+        ``fusion="score"`` adds min-max normalised scores, which keeps how far apart candidates
+        are; ``fusion="rrf"`` adds reciprocal ranks, which only keeps their order.
+        """
+        settings = self.settings
+        lists = [
+            (weight, name)
+            for weight, name, enabled in (
+                (settings.dense_weight, "dense", components.dense),
+                (settings.bm25_weight, "bm25", components.bm25),
+                (settings.sentence_weight, "sentence", components.sentences),
+            )
+            if enabled
+        ]
         for candidate in candidates:
             candidate.score = 0.0
         for weight, name in lists:
-            ordered = sorted(candidates, key=lambda c: getattr(c, name), reverse=True)
-            for rank, candidate in enumerate(ordered, start=1):
-                if getattr(candidate, name) > 0:
-                    candidate.score += weight / (k + rank)
+            values = np.array([getattr(c, name) for c in candidates], dtype=np.float64)
+            if settings.fusion == "rrf":
+                order = np.argsort(-values, kind="stable")
+                contribution = np.zeros(len(values))
+                contribution[order] = weight / (settings.rrf_k + np.arange(1, len(values) + 1))
+                contribution[values <= 0] = 0.0
+            else:
+                spread = values.max() - values.min() if len(values) else 0.0
+                contribution = (
+                    weight * (values - values.min()) / spread if spread > 0 else 0 * values
+                )
+            for candidate, value in zip(candidates, contribution, strict=True):
+                candidate.score += float(value)
         if components.dates and query.years:
-            bonus = self.settings.date_boost / (k + 1)
+            scale = 1.0 / (settings.rrf_k + 1) if settings.fusion == "rrf" else 1.0
             for candidate in candidates:
                 if self.passage_years[candidate.row] & query.years:
-                    candidate.score += bonus
+                    candidate.score += settings.date_boost * scale
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
     def _collapse_duplicates(self, ranked: list[Candidate]) -> list[Candidate]:
