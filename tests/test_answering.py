@@ -1,0 +1,76 @@
+"""Retrieval and answers on the seeds with the real model: citations exact, abstention honest."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.service import QAService
+from qa.text import normalise
+
+
+@pytest.fixture(scope="module")
+def service(seeds_index: Settings, embedder: Embedder) -> QAService:
+    return QAService(seeds_index, embedder)
+
+
+def test_sample_question_finds_the_2019_good_rating(service: QAService) -> None:
+    answer = service.ask("which borough stayed good in 2019", top_k=5)
+    assert answer.found
+    top3 = [normalise(p.text) for p in answer.passages[:3]]
+    assert any('has retained its "good" rating' in text for text in top3)
+    assert answer.answer and "[" in answer.answer
+
+
+def test_every_citation_is_exact(service: QAService) -> None:
+    answer = service.ask("What did Ofsted say about leadership in Kensington and Chelsea?", 10)
+    documents = service.retriever.data.documents
+    for passage in answer.passages:
+        document = documents[passage.doc_id]
+        assert document.text[passage.start : passage.end] == passage.text
+        assert (passage.title, passage.source, passage.published) == (
+            document.title,
+            document.source,
+            document.published,
+        )
+    assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
+    assert all(a.score >= b.score for a, b in zip(answer.passages, answer.passages[1:]))
+
+
+def test_answer_sentence_points_into_its_passage(service: QAService) -> None:
+    answer = service.ask("Who blogs at suesspiciousminds?")
+    marked = [p for p in answer.passages if p.answer_start is not None]
+    assert len(marked) == 1
+    passage = marked[0]
+    assert passage.start <= passage.answer_start < passage.answer_end <= passage.end  # type: ignore[operator]
+    assert answer.answer and answer.answer.endswith(f"[{passage.rank}]")
+    assert "andrew pack" in normalise(answer.answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What rating did Birmingham's children's services get?",
+        "What is the weather in London tomorrow?",
+        "What rating did Westminster get in 2023?",
+    ],
+)
+def test_questions_the_corpus_does_not_answer_are_not_found(
+    service: QAService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.found and answer.answer is None and answer.confidence == 0.0
+    assert answer.passages  # the nearest passages are still shown
+
+
+def test_abbreviation_defined_in_the_corpus_matches_its_long_form(service: QAService) -> None:
+    answer = service.ask("What was RBKC judged to deliver?")
+    assert answer.found
+    assert "exemplary practice" in normalise(answer.passages[0].text)
+
+
+def test_follow_up_uses_the_previous_question(service: QAService) -> None:
+    answer = service.ask("and in 2016?", history=["Which borough stayed good in 2019?"])
+    assert answer.resolved_question == "Which borough stayed good in 2016?"
+    assert any(p.published and p.published.startswith("2016") for p in answer.passages[:3])
