@@ -35,7 +35,9 @@ def test_every_citation_is_exact(service: QAService) -> None:
             document.published,
         )
     assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
-    assert all(a.score >= b.score for a, b in zip(answer.passages, answer.passages[1:]))
+    assert all(
+        a.score >= b.score for a, b in zip(answer.passages, answer.passages[1:], strict=False)
+    )
 
 
 def test_answer_sentence_points_into_its_passage(service: QAService) -> None:
