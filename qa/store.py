@@ -243,6 +243,34 @@ def load_version(index_dir: Path, version: str | None = None) -> LoadedIndex:
     return LoadedIndex(data, faiss_index, bm25, version, manifest.get("built_at", ""))
 
 
+def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
+    """The current version if it verifies, else the newest older version that does.
+
+    Returns the loaded index and, when it is not the current one, why (for logs and /health).
+    Raises ``IndexMissing`` when there is no index, ``IndexCorrupt`` when no version is intact.
+    Leftover temp folders are not touched here: only a holder of the build lock may remove them.
+    """
+    try:
+        return load_version(index_dir), None
+    except IndexCorrupt as error:
+        reason = str(error)
+    current = (
+        (index_dir / CURRENT_FILE).read_text().strip()
+        if (index_dir / CURRENT_FILE).is_file()
+        else ""
+    )
+    for older in sorted((p.name for p in index_dir.glob("v-*") if p.is_dir()), reverse=True):
+        if older == current:
+            continue
+        try:
+            loaded = load_version(index_dir, older)
+        except IndexCorrupt:
+            continue
+        log.error("current index is corrupt (%s); serving the previous version %s", reason, older)
+        return loaded, f"current index corrupt ({reason}); serving previous version {older}"
+    raise IndexCorrupt(reason)
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
