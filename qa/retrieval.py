@@ -157,7 +157,7 @@ class Retriever:
                 candidate.dense = float(self.data.passage_vectors[candidate.row] @ query.vector)
         self._score_sentences(query, list(candidates.values()))
         ranked = self._fuse(query, list(candidates.values()), components)
-        return self._collapse_duplicates(ranked)[:top_k]
+        return self._collapse_duplicates(ranked, top_k)
 
     def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
         """Each candidate's best sentence by cosine: short, precise evidence that a passage answers."""
@@ -211,23 +211,27 @@ class Retriever:
                     candidate.score += settings.date_boost * scale
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
-    def _collapse_duplicates(self, ranked: list[Candidate]) -> list[Candidate]:
-        """Fold a passage into a better-ranked one from another document when they say the same."""
+    def _collapse_duplicates(self, ranked: list[Candidate], top_k: int) -> list[Candidate]:
+        """The first ``top_k`` distinct passages: one that says the same as a better-ranked passage
+        of another document (cosine above ``dedup_similarity``) is folded into it as a citation."""
         kept: list[Candidate] = []
         vectors = self.data.passage_vectors
-        for candidate in ranked:
+        # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
+        # the ones that matter without comparing every candidate with every other.
+        for candidate in ranked[: top_k * 3]:
+            doc_id = self.data.passages[candidate.row].doc_id
             twin = next(
                 (
                     k
                     for k in kept
-                    if self.data.passages[k.row].doc_id != self.data.passages[candidate.row].doc_id
+                    if self.data.passages[k.row].doc_id != doc_id
                     and float(vectors[k.row] @ vectors[candidate.row])
                     >= self.settings.dedup_similarity
                 ),
                 None,
             )
-            if twin is None:
-                kept.append(candidate)
-            else:
+            if twin is not None:
                 twin.duplicates.append(candidate.row)
+            elif len(kept) < top_k:
+                kept.append(candidate)
         return kept
