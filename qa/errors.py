@@ -31,3 +31,7 @@ class DocumentNotFound(QAError):
 
 class BadUpload(QAError):
     """An uploaded file was refused (name, size or content)."""
+
+
+class UploadTooLarge(BadUpload):
+    """An upload is over the size limit (``QA_MAX_UPLOAD_MB``)."""

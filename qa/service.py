@@ -12,11 +12,20 @@ from typing import Any
 
 from qa.answering import Answer, answer_question
 from qa.config import Settings
+from qa.documents import Document, parse_document
 from qa.embedding import Embedder
-from qa.errors import DocumentNotFound, IndexCorrupt, IndexMissing
-from qa.indexer import BuildReport, build_index
+from qa.errors import (
+    BadUpload,
+    DocumentNotFound,
+    IndexCorrupt,
+    IndexMissing,
+    QAError,
+    UploadTooLarge,
+)
+from qa.indexer import BuildReport, build_index, build_lock
 from qa.retrieval import Components, Retriever
 from qa.store import load_version
+from qa.uploads import DocsChange, safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,29 @@ class RebuildStatus:
 
 
 @dataclass
+class UploadReport:
+    """What ``add_documents`` did with each file, and the build that followed."""
+
+    added: list[dict[str, str]] = field(default_factory=list)
+    updated: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # same content already stored
+    rejections: list[tuple[str, QAError]] = field(default_factory=list)  # (name given, why)
+    index: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "rejected": [
+                {"name": name[:200], "reason": str(error), "error": type(error).__name__}
+                for name, error in self.rejections
+            ],
+            "index": self.index,
+        }
+
+
+@dataclass
 class QAService:
     settings: Settings
     embedder: Embedder = field(default=None)  # type: ignore[assignment]
@@ -45,6 +77,8 @@ class QAService:
             self.embedder = Embedder(self.settings.model, self.settings.cache_dir)
         self._retriever: Retriever | None = None
         self._swap_lock = threading.Lock()
+        # One writer at a time in this process; the build's file lock keeps out other processes.
+        # A plain Lock (not RLock): start_rebuild's thread releases what the caller acquired.
         self._write_lock = threading.Lock()
 
     # --- reading -------------------------------------------------------------------------
@@ -78,6 +112,11 @@ class QAService:
             loaded = load_version(self.settings.index_dir)
         return Retriever(loaded, self.embedder, self.settings)
 
+    def warm_up(self) -> None:
+        """Load the index and the model now, so the first question is not the slow one."""
+        _ = self.retriever
+        self.embedder.encode(["warm up"])
+
     def ask(
         self,
         question: str,
@@ -105,10 +144,19 @@ class QAService:
         ]
 
     def document(self, doc_id: str) -> dict[str, Any]:
-        for entry in self.documents():
-            if entry["doc_id"] == doc_id:
-                return {**entry, "text": self.retriever.data.documents[doc_id].text}
-        raise DocumentNotFound(f"no document with doc_id {doc_id!r}")
+        data = self.retriever.data  # one version throughout, even if a swap happens meanwhile
+        doc = data.documents.get(doc_id)
+        if doc is None:
+            raise DocumentNotFound(f"no document with doc_id {doc_id!r}")
+        return {
+            "doc_id": doc.doc_id,
+            "title": doc.title,
+            "source": doc.source,
+            "published": doc.published,
+            "passages": sum(1 for p in data.passages if p.doc_id == doc_id),
+            "sha256": doc.sha256,
+            "text": doc.text,
+        }
 
     def health(self) -> dict[str, Any]:
         retriever = self.retriever
@@ -124,6 +172,7 @@ class QAService:
                 "running": status.running,
                 "done": status.done,
                 "total": status.total,
+                "started_at": status.started_at,
                 "last_report": status.last_report,
                 "last_error": status.last_error,
             },
@@ -135,21 +184,144 @@ class QAService:
     def rebuild(self, full: bool = False) -> BuildReport:
         """Build (incrementally unless ``full``) and swap the new version in once it is complete."""
         with self._write_lock:
-            self.status = RebuildStatus(running=True, started_at=time.time())
+            return self._rebuild_locked(full)
+
+    def start_rebuild(self, full: bool = False) -> bool:
+        """Start a rebuild in a background thread and return at once; ``health()`` shows progress.
+
+        False if another write (rebuild, upload, delete) is running: it is not queued.
+        """
+        if not self._write_lock.acquire(blocking=False):
+            return False
+        self.status = RebuildStatus(running=True, started_at=time.time())
+
+        def run() -> None:
             try:
-                report = build_index(self.settings, self.embedder, full, self._progress)
-                loaded = load_version(self.settings.index_dir)
-                fresh = Retriever(loaded, self.embedder, self.settings)
-                with self._swap_lock:
-                    self._retriever = fresh  # readers holding the old one finish with it
-                self.notice = None
-                self.status.last_report = report.as_dict()
-                return report
-            except Exception as error:
-                self.status.last_error = str(error)
-                raise
+                self._rebuild_locked(full)
+            except Exception:  # recorded in status.last_error; nobody is waiting to be told
+                log.exception("background rebuild failed")
             finally:
-                self.status.running = False
+                self._write_lock.release()
+
+        try:
+            threading.Thread(target=run, name="qa-rebuild", daemon=True).start()
+        except BaseException:
+            self.status.running = False
+            self._write_lock.release()
+            raise
+        return True
+
+    def add_documents(self, files: list[tuple[str, bytes]]) -> dict[str, Any]:
+        """Store files in the docs folder under safe names, then index them incrementally.
+
+        Each file is checked (name, size, type by content) before anything is written; a file
+        whose content is already stored is skipped; same name with new content is an update.
+        If writing or the build fails, the docs folder is put back as it was.
+        Returns ``UploadReport.as_dict()``: added, updated, skipped, rejected (with reasons), index.
+        """
+        return self._add_documents(files).as_dict()
+
+    def _add_documents(self, files: list[tuple[str, bytes]]) -> UploadReport:
+        report = UploadReport()
+        checked: list[tuple[Document, bytes]] = []
+        names: set[str] = set()
+        for given, data in files:
+            try:
+                document = self._check_upload(given, data, names)
+            except QAError as error:
+                report.rejections.append((given or "", error))
+                continue
+            names.add(document.source)
+            checked.append((document, data))
+        if not checked:
+            return report
+        with self._write_lock:
+            stored = self.retriever.data.documents
+            by_content = {d.sha256: d for d in stored.values()}
+            writes: list[tuple[Document, bytes]] = []
+            for document, data in checked:
+                twin = by_content.get(document.sha256)
+                if twin is not None:
+                    same = twin.source == document.source
+                    reason = "already stored" if same else f"same content as {twin.source}"
+                    entry = {"name": document.source, "doc_id": twin.doc_id, "reason": reason}
+                    report.skipped.append(entry)
+                    continue
+                by_content[document.sha256] = document  # a twin later in this upload is skipped
+                exists = document.doc_id in stored or (self.docs_dir / document.source).exists()
+                entry = {"name": document.source, "doc_id": document.doc_id}
+                (report.updated if exists else report.added).append(entry)
+                writes.append((document, data))
+            if not writes:
+                return report
+            change = DocsChange(self.docs_dir)
+            try:
+                with build_lock(self.settings.index_dir):
+                    for document, data in writes:
+                        change.write(document.source, data)
+                report.index = self._rebuild_locked(False).as_dict()
+            except BaseException:
+                self._undo(change)
+                raise
+            change.commit()
+        return report
+
+    def delete_document(self, doc_id: str) -> dict[str, Any]:
+        """Remove a document's file and rebuild, so its passages are gone from answers."""
+        with self._write_lock:
+            document = self.retriever.data.documents.get(doc_id)
+            if document is None:
+                raise DocumentNotFound(f"no document with doc_id {doc_id!r}")
+            change = DocsChange(self.docs_dir)
+            try:
+                with build_lock(self.settings.index_dir):
+                    change.remove(document.source)
+                report = self._rebuild_locked(False)
+            except BaseException:
+                self._undo(change)
+                raise
+            change.commit()
+        return {"doc_id": doc_id, "source": document.source, "index": report.as_dict()}
+
+    def _check_upload(self, given: str, data: bytes, names: set[str]) -> Document:
+        """The parsed document for an upload, or the QAError that refuses it. Writes nothing."""
+        name = safe_filename(given)
+        limit_mb = self.settings.max_upload_mb
+        if len(data) > limit_mb * 1024 * 1024:
+            raise UploadTooLarge(f"{len(data)} bytes is over the {limit_mb:g} MB limit")
+        if name in names:
+            raise BadUpload(f"another file in this upload is also stored as {name!r}")
+        return parse_document(data, name)
+
+    def _undo(self, change: DocsChange) -> None:
+        """Put the docs folder back after a failed write or build (under the build lock if we can)."""
+        if not change.changed:
+            return
+        try:
+            with build_lock(self.settings.index_dir):
+                change.rollback()
+        except OSError:
+            log.exception("while restoring the docs folder after a failed write")
+            if change.changed:  # the lock itself was unavailable: undoing matters more
+                change.rollback()
+
+    def _rebuild_locked(self, full: bool) -> BuildReport:
+        """The rebuild itself; the caller holds ``_write_lock``."""
+        self.status = RebuildStatus(running=True, started_at=time.time())
+        try:
+            report = build_index(self.settings, self.embedder, full, self._progress)
+            loaded = load_version(self.settings.index_dir)
+            fresh = Retriever(loaded, self.embedder, self.settings)
+            with self._swap_lock:
+                self._retriever = fresh  # readers holding the old one finish with it
+            self.notice = None
+            self.status.last_report = report.as_dict()
+            return report
+        except Exception as error:
+            self.status.last_error = str(error)
+            raise
+        finally:
+            self.status.running = False
 
     def _progress(self, done: int, total: int) -> None:
         self.status.done, self.status.total = done, total

@@ -1,0 +1,318 @@
+"""The HTTP API over the service: answers, documents, rebuilds. Domain errors become 4xx here.
+
+Model inference runs in the thread pool (plain ``def`` endpoints, ``run_in_threadpool``), so the
+event loop stays free and concurrent questions are answered side by side.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.api_models import (
+    AnswerOut,
+    AnswerRequest,
+    DeleteOut,
+    DocumentOut,
+    DocumentTextOut,
+    ErrorOut,
+    HealthOut,
+    RebuildStartedOut,
+    UploadOut,
+)
+from qa.config import Settings
+from qa.errors import (
+    BadUpload,
+    DocumentNotFound,
+    IndexCorrupt,
+    IndexMissing,
+    ModelUnavailable,
+    QAError,
+    UnreadableDocument,
+    UnsupportedFileType,
+    UploadTooLarge,
+)
+from qa.service import QAService
+
+log = logging.getLogger(__name__)
+
+MAX_FILES_PER_UPLOAD = 100
+_MULTIPART_SLACK = 1024 * 1024  # boundaries and part headers on top of the files themselves
+_MAX_JSON_BODY = 256 * 1024  # an /answer body: a question plus a bounded history
+
+# The most specific class wins (Starlette looks the raised exception's classes up in MRO order).
+_STATUS_FOR_ERROR: dict[type[QAError], int] = {
+    DocumentNotFound: 404,
+    UploadTooLarge: 413,
+    UnsupportedFileType: 415,
+    UnreadableDocument: 422,
+    BadUpload: 422,
+    IndexMissing: 503,
+    IndexCorrupt: 503,
+    ModelUnavailable: 503,
+    QAError: 400,
+}
+_STATUS_BY_NAME = {
+    error_class.__name__: status for error_class, status in _STATUS_FOR_ERROR.items()
+}
+
+
+# auto_error off: a missing token is our 401 with a message, not FastAPI's bare one.
+_bearer = HTTPBearer(auto_error=False, description="The server's QA_ADMIN_TOKEN.")
+
+
+def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut, "description": description}}
+
+
+_WRITE_ERRORS = {
+    **_error(401, "Admin token required (QA_ADMIN_TOKEN is set)"),
+    **_error(403, "Wrong admin token, or writes disabled on a non-loopback host"),
+}
+
+
+def create_api(service: QAService) -> FastAPI:
+    """The FastAPI app over ``service``; the index and model load at start-up, not on first use."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.warm_up)
+        yield
+
+    app = FastAPI(
+        title="qa",
+        summary="Answers questions from your documents, citing exact passages.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    _add_error_handlers(app)
+    upload_limit = int(service.settings.max_upload_mb * 1024 * 1024)
+    upload_body_limit = upload_limit + _MULTIPART_SLACK
+    app.add_middleware(
+        _DeclaredLengthLimit,
+        limits={
+            "/documents": (upload_body_limit, _too_large(service.settings)),
+            "/answer": (_MAX_JSON_BODY, f"request body over {_MAX_JSON_BODY // 1024} KB"),
+        },
+    )
+    admin = [Depends(_admin_guard(service.settings))]
+
+    @app.post(
+        "/answer",
+        response_model=AnswerOut,
+        max_body_size=_MAX_JSON_BODY,
+        responses=_error(413, "Request body too large"),
+        tags=["answers"],
+    )
+    def answer(request: AnswerRequest) -> dict[str, Any]:
+        """Answer a question with the best sentence and the cited passages, best first."""
+        return service.ask(request.question, request.top_k, request.history).as_dict()
+
+    @app.get("/health", response_model=HealthOut, tags=["status"])
+    def health() -> dict[str, Any]:
+        """Model, index size and version, and whether a rebuild is running (with progress)."""
+        return service.health()
+
+    @app.get("/documents", response_model=list[DocumentOut], tags=["documents"])
+    def documents() -> list[dict[str, Any]]:
+        """Every indexed document, without its text."""
+        return service.documents()
+
+    @app.get(
+        "/documents/{doc_id}",
+        response_model=DocumentTextOut,
+        responses=_error(404, "Unknown doc_id"),
+        tags=["documents"],
+    )
+    def document(doc_id: str) -> dict[str, Any]:
+        """One document with its full text: what the passages' start/end offsets point into."""
+        return service.document(doc_id)
+
+    @app.post(
+        "/documents",
+        response_model=UploadOut,
+        dependencies=admin,
+        max_body_size=upload_body_limit,
+        responses={
+            **_WRITE_ERRORS,
+            **_error(413, "Upload over QA_MAX_UPLOAD_MB (all files of one request together)"),
+            **_error(415, "No file of a type we read (.txt .md .html .htm .pdf .docx)"),
+        },
+        tags=["documents"],
+    )
+    async def upload(
+        files: Annotated[list[UploadFile], File(description="One or more documents.")],
+    ) -> dict[str, Any] | JSONResponse:
+        """Store files in the docs folder under safe names and index them incrementally.
+
+        The response lists what was added, updated (same name, new content), skipped (content
+        already stored) and rejected, with the reason. If every file is rejected, the status says
+        why (413, 415, 422).
+        """
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise BadUpload(f"at most {MAX_FILES_PER_UPLOAD} files per upload")
+        received: list[tuple[str, bytes]] = []
+        total = 0
+        for file in files:
+            data = await file.read(upload_limit + 1 - total)
+            total += len(data)
+            if total > upload_limit:  # checked as we read: a body sent without a length
+                raise UploadTooLarge(_too_large(service.settings))
+            received.append((file.filename or "", data))
+        report = await run_in_threadpool(service.add_documents, received)
+        if report["rejected"] and not (report["added"] or report["updated"] or report["skipped"]):
+            return _all_rejected(report["rejected"])
+        return report
+
+    @app.delete(
+        "/documents/{doc_id}",
+        response_model=DeleteOut,
+        dependencies=admin,
+        responses={**_WRITE_ERRORS, **_error(404, "Unknown doc_id")},
+        tags=["documents"],
+    )
+    def delete(doc_id: str) -> dict[str, Any]:
+        """Remove a document's file and its passages (an incremental rebuild)."""
+        return service.delete_document(doc_id)
+
+    @app.post(
+        "/index/rebuild",
+        status_code=202,
+        response_model=RebuildStartedOut,
+        dependencies=admin,
+        responses={**_WRITE_ERRORS, **_error(409, "Another rebuild or upload is running")},
+        tags=["status"],
+    )
+    def rebuild(
+        full: Annotated[bool, Query(description="Re-embed every document.")] = False,
+    ) -> dict[str, Any]:
+        """Start a rebuild in the background and return at once; GET /health shows progress.
+
+        Questions keep being answered from the current index until the new one is complete.
+        """
+        if not service.start_rebuild(full):
+            raise HTTPException(409, "a rebuild or upload is already running; see GET /health")
+        return {"started": True, "full": full, "detail": "rebuild started; see GET /health"}
+
+    return app
+
+
+def _all_rejected(rejected: list[dict[str, str]]) -> JSONResponse:
+    """Nothing was accepted: the first file's refusal sets the status, the detail lists them all."""
+    status = _STATUS_BY_NAME.get(rejected[0]["error"], 422)
+    reasons = "; ".join(f"{entry['name'][:80]!r}: {entry['reason']}" for entry in rejected)
+    return JSONResponse({"detail": reasons}, status_code=status)
+
+
+def _too_large(settings: Settings) -> str:
+    return (
+        f"upload over the {settings.max_upload_mb:g} MB limit "
+        "(all files of one request together; QA_MAX_UPLOAD_MB)"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _admin_guard(settings: Settings) -> Callable[[HTTPAuthorizationCredentials | None], None]:
+    """The check on write endpoints: the bearer token if one is set, else a loopback-only server."""
+
+    def require_admin(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        token = settings.admin_token
+        if token:
+            if credentials is None:
+                raise HTTPException(
+                    401,
+                    "this endpoint needs the header 'Authorization: Bearer <QA_ADMIN_TOKEN>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            # Constant time, on bytes: the header arrives decoded as latin-1, so encoding it back
+            # gives the bytes the client sent (UTF-8 for a non-ASCII token).
+            given = credentials.credentials.encode("latin-1")
+            if not hmac.compare_digest(given, token.encode("utf-8")):
+                raise HTTPException(403, "wrong admin token")
+            return
+        if not is_loopback(settings.host):
+            raise HTTPException(
+                403,
+                f"write endpoints are disabled: the server listens on {settings.host}, not a "
+                "loopback address, and no admin token is set. To enable them, start the server "
+                "with QA_ADMIN_TOKEN=<secret> and send 'Authorization: Bearer <secret>'.",
+            )
+
+    return require_admin
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def domain_handler(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        async def handle(request: Request, error: Exception) -> JSONResponse:
+            return JSONResponse({"detail": str(error)}, status_code=status)
+
+        return handle
+
+    for error_class, status in _STATUS_FOR_ERROR.items():
+        app.add_exception_handler(error_class, domain_handler(status))
+
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+        """422 in FastAPI's documented shape, each message naming its field; inputs not echoed."""
+        assert isinstance(error, RequestValidationError)
+        detail = []
+        for item in error.errors():
+            location = [part for part in item.get("loc", ()) if isinstance(part, (str, int))]
+            if item.get("type") == "json_invalid":
+                message = f"body is not valid JSON: {item.get('ctx', {}).get('error', '')}"
+            else:
+                field = ".".join(str(p) for p in location if p not in ("body", "query", "path"))
+                message = f"{field or 'body'}: {item.get('msg', 'invalid')}"
+            detail.append({"loc": location, "msg": message, "type": item.get("type", "invalid")})
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        """Should never happen; if it does, the log has the traceback and the client does not."""
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+        return JSONResponse({"detail": "internal error; the server log has details"}, 500)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, internal_error)
+
+
+class _DeclaredLengthLimit:
+    """A 413 with a JSON message for a body declared too large, before any of it is read.
+
+    The routes' own ``max_body_size`` still counts the bytes of bodies sent without a length.
+    Only the listed paths are limited, so an app mounted alongside keeps its own rules.
+    """
+
+    def __init__(self, app: ASGIApp, limits: dict[str, tuple[int, str]]) -> None:
+        self.app = app
+        self.limits = limits  # path -> (bytes, message)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rule = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if rule is not None:
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > rule[0]:
+                await JSONResponse({"detail": rule[1]}, status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

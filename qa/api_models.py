@@ -1,0 +1,160 @@
+"""Request and response bodies of the HTTP API, so /docs and /openapi.json describe every field.
+
+The answer models mirror ``qa.answering.Answer`` field for field (a test checks they stay in step).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 50
+MAX_HISTORY = 20
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "which borough stayed good in 2019"}]},
+    )
+
+    question: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_QUESTION_CHARS,
+            strict=True,
+            description="The question, in plain words; not blank.",
+        ),
+    ]
+    top_k: Annotated[
+        int, Field(ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return.")
+    ] = 5
+    history: Annotated[
+        list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS, strict=True)]] | None,
+        Field(
+            max_length=MAX_HISTORY,
+            description="Earlier questions of the conversation, oldest first, for follow-ups.",
+        ),
+    ] = None
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class SourceOut(BaseModel):
+    """Another place the same passage appears."""
+
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    start: int
+    end: int
+
+
+class PassageOut(BaseModel):
+    """One cited passage, best first; ``GET /documents/{doc_id}`` text[start:end] == text."""
+
+    rank: int
+    score: float
+    text: str
+    doc_id: str
+    title: str
+    source: str = Field(description="Path of the file, relative to the docs folder.")
+    published: str | None = Field(description="Publication date, YYYY-MM-DD, if known.")
+    start: int = Field(description="Offset of the passage in the document text.")
+    end: int
+    answer_start: int | None = Field(description="The answer sentence, as document offsets.")
+    answer_end: int | None
+    also_in: list[SourceOut] = Field(description="Other documents quoting the same passage.")
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: str | None = Field(description="The answering sentence with its [rank], or null.")
+    found: bool = Field(description="False when the documents do not cover the question.")
+    confidence: float = Field(ge=0, le=1)
+    took_ms: float
+    passages: list[PassageOut]
+    resolved_question: str | None = Field(
+        description="The follow-up merged with the conversation, if it was."
+    )
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    published: str | None
+    passages: int
+    sha256: str
+
+
+class DocumentTextOut(DocumentOut):
+    text: str = Field(description="The full text that citation offsets point into.")
+
+
+class RebuildStatusOut(BaseModel):
+    running: bool
+    done: int = Field(description="Texts embedded so far by the running build.")
+    total: int
+    started_at: float | None = Field(description="Unix time the last build started.")
+    last_report: dict[str, Any] | None
+    last_error: str | None
+
+
+class HealthOut(BaseModel):
+    status: str
+    model: str
+    documents: int
+    passages: int
+    index_version: str
+    index_built_at: str
+    rebuild: RebuildStatusOut
+    notice: str | None = Field(description="Why the served index is not the newest, if it is not.")
+
+
+class StoredOut(BaseModel):
+    name: str = Field(description="The safe name the file is stored under.")
+    doc_id: str
+
+
+class SkippedOut(StoredOut):
+    reason: str
+
+
+class RejectedOut(BaseModel):
+    name: str = Field(description="The file name as sent.")
+    reason: str
+    error: str
+
+
+class UploadOut(BaseModel):
+    added: list[StoredOut]
+    updated: list[StoredOut] = Field(description="Same name, new content.")
+    skipped: list[SkippedOut] = Field(description="Content already stored (same sha256).")
+    rejected: list[RejectedOut]
+    index: dict[str, Any] | None = Field(description="The build report, if anything was written.")
+
+
+class DeleteOut(BaseModel):
+    doc_id: str
+    source: str
+    index: dict[str, Any]
+
+
+class RebuildStartedOut(BaseModel):
+    started: bool
+    full: bool
+    detail: str
+
+
+class ErrorOut(BaseModel):
+    detail: str

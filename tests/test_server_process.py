@@ -1,0 +1,159 @@
+"""A real ``qa serve`` process on a free loopback port, spoken to over HTTP.
+
+While a full rebuild runs, 200 questions at concurrency 8 must all be answered completely from
+the current index. Run with ``pytest -s`` to see the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from qa.config import Settings
+
+pytestmark = pytest.mark.slow
+
+REQUESTS = 200
+CONCURRENCY = 8
+QUESTIONS = [
+    "which borough stayed good in 2019",
+    "Which councils were rated outstanding by Ofsted?",
+    "What did inspectors praise about the former tri-borough councils?",
+    "When was the tri-borough arrangement ended?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def server(tmp_path: Path, seeds_index: Settings) -> Iterator[Server]:
+    """``qa serve`` over private copies of the seeds and their index (so start-up only loads)."""
+    shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
+    shutil.copytree(seeds_index.index_dir, tmp_path / "index")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}  # loopback, no token
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--docs", str(tmp_path / "docs"), "--index", str(tmp_path / "index")]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+    running = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        wait_until_healthy(running, timeout=240)
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def wait_until_healthy(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"qa serve exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"qa serve not healthy after {timeout}s:\n{server.log_tail()}")
+
+
+def complete(answer: dict[str, Any], texts: dict[str, str]) -> bool:
+    """Passages present, ranked 1..n, each exactly its document's text between its offsets."""
+    passages = answer["passages"]
+    return bool(passages) and all(
+        p["rank"] == rank and texts[p["doc_id"]][p["start"] : p["end"]] == p["text"]
+        for rank, p in enumerate(passages, start=1)
+    )
+
+
+def test_answers_during_a_full_rebuild(server: Server) -> None:
+    http = httpx.Client(base_url=server.url, timeout=120)
+    first = http.post("/answer", json={"question": QUESTIONS[0]})
+    assert first.status_code == 200
+    assert any('retained its "good" rating' in p["text"] for p in first.json()["passages"][:3])
+    texts = {
+        d["doc_id"]: http.get(f"/documents/{d['doc_id']}").json()["text"]
+        for d in http.get("/documents").json()
+    }
+    assert complete(first.json(), texts)
+
+    started = http.post("/index/rebuild", params={"full": "true"})
+    assert started.status_code == 202, started.text
+    assert http.get("/health").json()["rebuild"]["running"] is True
+
+    rebuild_ended: list[float] = []
+
+    def watch_rebuild() -> None:
+        while http.get("/health").json()["rebuild"]["running"]:
+            time.sleep(0.2)
+        rebuild_ended.append(time.monotonic())
+
+    watcher = threading.Thread(target=watch_rebuild, daemon=True)
+    watcher.start()
+
+    def ask(i: int) -> tuple[int, float, float, bool]:
+        began = time.monotonic()
+        response = http.post("/answer", json={"question": QUESTIONS[i % len(QUESTIONS)]})
+        ended = time.monotonic()
+        ok = response.status_code == 200 and complete(response.json(), texts)
+        return response.status_code, (ended - began) * 1000, ended, ok
+
+    burst_began = time.monotonic()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        results = list(pool.map(ask, range(REQUESTS)))
+    burst_seconds = time.monotonic() - burst_began
+    watcher.join(timeout=600)
+
+    health = http.get("/health").json()
+    latencies = sorted(ms for _, ms, _, _ in results)
+    errors = sum(1 for status, _, _, ok in results if status != 200 or not ok)
+    rebuild_end = rebuild_ended[0] if rebuild_ended else float("inf")
+    during = sum(1 for _, _, ended, _ in results if ended <= rebuild_end)
+    print(
+        f"\n/answer during a full rebuild: {REQUESTS} requests at concurrency {CONCURRENCY}, "
+        f"{errors} errors or incomplete, p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {latencies[int(0.95 * len(latencies)) - 1]:.0f} ms, "
+        f"max {latencies[-1]:.0f} ms, {REQUESTS / burst_seconds:.1f} req/s; "
+        f"{during}/{REQUESTS} finished before the rebuild did; "
+        f"rebuild {health['rebuild']['last_report']['seconds']:.1f} s"
+    )
+    assert errors == 0, [r for r in results if r[0] != 200 or not r[3]][:5]
+    assert during > 0
+    assert health["rebuild"]["last_error"] is None and health["rebuild"]["last_report"]["full"]
+    assert health["documents"] == len(texts)
+    http.close()
