@@ -1,0 +1,126 @@
+"""The chat's event handlers in-process, over a real service and the real model: answers and
+follow-ups, and the Documents tab's writes under the token rule."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.service import QAService
+from ui.access import NO_TOKEN_REMOTE, WRONG_TOKEN
+from ui.app import ChatActions, build_chat
+from ui.documents_tab import DocumentActions
+
+SAMPLE = "Which borough stayed good in 2019?"
+NEW_DOCUMENT = (
+    "Quillfeather Works report\n\nThe Quillfeather Works pumps water to the Marrowgate "
+    "district every night.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def seeds_service(seeds_index: Settings, embedder: Embedder) -> QAService:
+    return QAService(seeds_index, embedder=embedder)
+
+
+@pytest.fixture
+def writable(settings: Settings, seeds_index: Settings) -> Settings:
+    """Private docs and a copy of the seeds' index, so the service loads instead of building."""
+    shutil.copytree(seeds_index.index_dir, settings.index_dir)
+    return settings
+
+
+def _service(settings: Settings, embedder: Embedder, **overrides: object) -> QAService:
+    return QAService(settings.model_copy(update=overrides), embedder=embedder)
+
+
+def _upload_file(tmp_path: Path) -> list[str]:
+    path = tmp_path / "uploads" / "quillfeather.txt"
+    path.parent.mkdir()
+    path.write_text(NEW_DOCUMENT)
+    return [str(path)]
+
+
+def test_build_chat_exposes_the_ask_endpoint(seeds_service: QAService) -> None:
+    blocks = build_chat(seeds_service)
+    assert isinstance(blocks, gr.Blocks)
+    api_names = {dependency.api_name for dependency in blocks.fns.values()}
+    assert "ask" in api_names
+
+
+def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) -> None:
+    actions = ChatActions(seeds_service)
+    chat, sources, asked, box = actions.ask(SAMPLE, [], [])
+    assert asked == [SAMPLE] and box == ""
+    assert "Hammersmith and Fulham" in chat[1]["content"]
+    assert "retained its &quot;good&quot; rating" in sources
+
+    chat, sources, asked, _ = actions.ask("and in 2016?", chat, asked)
+    assert "Read as" in chat[3]["content"]  # the service merged it with the first question
+    # Kept as understood, so a further follow-up builds on a whole question.
+    assert asked[0] == SAMPLE and asked[1] != "and in 2016?"
+    assert "borough" in asked[1] and "2016" in asked[1]
+
+
+def test_blank_question_is_refused(seeds_service: QAService) -> None:
+    with pytest.raises(gr.Error):
+        ChatActions(seeds_service).ask("   ", [], [])
+
+
+def test_writes_refused_on_a_public_host_without_token(
+    writable: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = writable
+    service = _service(settings, embedder, host="0.0.0.0", admin_token=None)
+    actions = DocumentActions(service)
+    before = sorted(p.name for p in settings.docs_dir.iterdir())
+
+    outcome, *_ = actions.upload(_upload_file(tmp_path), "")
+    assert NO_TOKEN_REMOTE.split(":")[0] in outcome
+    some_doc = service.documents()[0]["doc_id"]
+    outcome, *_ = actions.delete(some_doc, "")
+    assert NO_TOKEN_REMOTE.split(":")[0] in outcome
+    assert sorted(p.name for p in settings.docs_dir.iterdir()) == before
+
+
+def test_upload_and_delete_with_the_admin_token(
+    writable: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = writable
+    service = _service(settings, embedder, host="0.0.0.0", admin_token="s3cret")
+    actions = DocumentActions(service)
+    files = _upload_file(tmp_path)
+
+    outcome, *_ = actions.upload(files, "wrong")
+    assert WRONG_TOKEN in outcome
+    outcome, status, table, choices, cleared = actions.upload(files, "s3cret")
+    assert "added" in outcome and "quillfeather.txt" in outcome
+    assert "Quillfeather Works report" in table and cleared is None
+    assert (settings.docs_dir / "quillfeather.txt").exists()
+
+    answer = service.ask("Which district does the Quillfeather Works pump water to?")
+    assert answer.passages[0].source == "quillfeather.txt"
+
+    doc_id = answer.passages[0].doc_id
+    outcome, _, table, _ = actions.delete(doc_id, "s3cret")
+    assert "Deleted" in outcome and "Quillfeather" not in table
+    assert not (settings.docs_dir / "quillfeather.txt").exists()
+
+
+def test_rebuild_reports_progress_until_done(writable: Settings, embedder: Embedder) -> None:
+    actions = DocumentActions(_service(writable, embedder))
+    outcome, _, timer = actions.rebuild(True, "")
+    assert "Started a full rebuild" in outcome
+    assert timer.active
+    deadline = time.monotonic() + 120
+    while timer.active and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status, table, _, timer = actions.poll()
+    assert not timer.active
+    assert "Last rebuild" in status and "Press release" in table

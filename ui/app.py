@@ -1,0 +1,165 @@
+"""The web chat: a Gradio app over the shared QAService (it calls qa in-process, never the API).
+
+``build_chat(service)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI
+app, passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the chat alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gradio as gr
+
+from qa.answering import Answer
+from qa.errors import DocumentNotFound, QAError
+from qa.service import QAService
+from ui import render
+from ui.documents_tab import build_documents_tab
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "Which borough stayed good in 2019?",
+    "Which council was rated good rather than outstanding in 2016?",
+    "What did Ofsted say about leadership in Kensington and Chelsea?",
+    "Who was Ofsted's chief inspector when the 2016 reports came out?",
+)
+TOP_K = 5
+MAX_QUESTION_CHARS = 2000  # the API's limit on a question
+MAX_HISTORY = 20  # earlier questions kept as follow-up context
+HEADER = (
+    '<div class="qa-header"><h1>Ask the documents</h1><p>Answers are sentences quoted from '
+    'your documents; every one names its source. <a href="/docs">HTTP API</a></p></div>'
+)
+
+Messages = list[dict[str, Any]]
+
+
+class ChatActions:
+    """The chat tab's event handlers; they hold nothing but the service."""
+
+    def __init__(self, service: QAService) -> None:
+        self.service = service
+
+    def ask(
+        self, question: str, chat: Messages | None, asked: list[str] | None
+    ) -> tuple[Messages, str, list[str], str]:
+        """Answer one question (earlier questions of the conversation are the follow-up context).
+
+        Returns the chat with the new turn, the source cards, the updated question history and
+        an empty question box.
+        """
+        chat, asked = list(chat or []), list(asked or [])
+        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
+        if not question:
+            raise gr.Error("Type a question first.")
+        try:
+            answer = self.service.ask(question, top_k=TOP_K, history=asked or None)
+        except QAError as error:  # e.g. an unreadable index: a message, never a traceback
+            log.warning("question %r failed: %s", question, error)
+            raise gr.Error(f"Could not answer: {error}") from error
+        chat += [
+            {"role": "user", "content": render.question_html(question)},
+            {"role": "assistant", "content": render.answer_html(answer)},
+        ]
+        # Remember the question as the service understood it, so a follow-up of a follow-up
+        # ("and in 2016?" then "what about Westminster?") still has a whole question to build on.
+        asked = (asked + [answer.resolved_question or question])[-MAX_HISTORY:]
+        return chat, render.sources_html(answer, self._texts(answer)), asked, ""
+
+    def _texts(self, answer: Answer) -> dict[str, str]:
+        """Full text of each cited document, for highlighting and the document context view."""
+        texts: dict[str, str] = {}
+        for doc_id in dict.fromkeys(p.doc_id for p in answer.passages):
+            try:
+                texts[doc_id] = self.service.document(doc_id)["text"]
+            except DocumentNotFound:  # deleted since the answer: the card shows the passage only
+                continue
+        return texts
+
+    def new_conversation(self) -> tuple[Messages, str, list[str], str]:
+        return [], render.sources_html(None, {}), [], ""
+
+
+def build_chat(service: QAService) -> gr.Blocks:
+    """The whole web app: a Chat tab and a Documents tab over one shared service."""
+    actions = ChatActions(service)
+    # delete_cache: Gradio's copies of uploaded files are removed after an hour.
+    with gr.Blocks(title="Ask the documents", delete_cache=(3600, 3600)) as blocks:
+        gr.HTML(HEADER, js_on_load=None, apply_default_css=False)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    show_label=False,
+                    elem_id="qa-chat",
+                    height=340,
+                    # Messages are HTML built (and escaped) by ui.render; no Markdown, no LaTeX.
+                    render_markdown=False,
+                    sanitize_html=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=[],
+                    placeholder="Ask about the documents, or pick an example below.",
+                )
+                with gr.Row(elem_classes="qa-ask-row", equal_height=True):
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question about the documents",
+                        max_length=MAX_QUESTION_CHARS,
+                        elem_id="qa-question",
+                        scale=6,
+                        min_width=300,  # on a phone it takes its own line, the buttons the next
+                        submit_btn=False,
+                    )
+                    ask_button = gr.Button(
+                        "Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=100
+                    )
+                    new_button = gr.Button("New chat", elem_id="qa-new", scale=1, min_width=100)
+                with gr.Row(elem_classes="qa-examples"):
+                    example_buttons = [
+                        gr.Button(example, size="sm", elem_classes="qa-example")
+                        for example in EXAMPLES
+                    ]
+                sources = gr.HTML(
+                    render.sources_html(None, {}),
+                    elem_id="qa-sources",
+                    js_on_load=None,
+                    apply_default_css=False,
+                )
+                asked = gr.State([])
+
+            with gr.Tab("Documents", id="documents"):
+                build_documents_tab(blocks, service)
+
+        outputs = [chatbot, sources, asked, question]
+        shared: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "ask"}
+        ask_button.click(actions.ask, [question, chatbot, asked], outputs, api_name="ask", **shared)
+        question.submit(
+            actions.ask, [question, chatbot, asked], outputs, api_visibility="private", **shared
+        )
+        for button in example_buttons:  # a button's value is its label: the example question
+            button.click(
+                actions.ask, [button, chatbot, asked], outputs, api_visibility="private", **shared
+            )
+        new_button.click(actions.new_conversation, None, outputs, api_visibility="private")
+        chatbot.clear(actions.new_conversation, None, outputs, api_visibility="private")
+    return blocks
+
+
+def main() -> None:
+    """Run the chat alone (no API) for development: ``python -m ui.app``."""
+    from qa.config import get_settings
+    from ui.style import CSS, HEAD, THEME
+
+    logging.basicConfig(level=logging.INFO)
+    settings = get_settings()
+    build_chat(QAService(settings)).launch(
+        server_name=settings.host, server_port=settings.port, theme=THEME, css=CSS, head=HEAD
+    )
+
+
+if __name__ == "__main__":
+    main()

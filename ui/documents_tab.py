@@ -1,0 +1,161 @@
+"""The Documents tab: the document list, upload, delete, rebuild with progress, index status.
+
+Writes go through the service's write methods (the same ones the API's endpoints call) and follow
+the API's token rule (``ui.access``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa.documents import SUPPORTED_SUFFIXES
+from qa.errors import QAError
+from qa.service import QAService
+from ui import render
+from ui.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0  # how often the status is refreshed while a rebuild runs
+
+
+class DocumentActions:
+    """The Documents tab's event handlers; they hold nothing but the service."""
+
+    def __init__(self, service: QAService) -> None:
+        self.service = service
+
+    @property
+    def settings(self) -> Any:
+        return self.service.settings
+
+    def _choices(self) -> list[tuple[str, str]]:
+        return [
+            (f"{d['title']} ({d['source']})", d["doc_id"])
+            for d in sorted(self.service.documents(), key=lambda d: str(d["title"]).lower())
+        ]
+
+    def refresh(self) -> tuple[str, str, Any]:
+        """Index status, document list and the delete choices, as they are now."""
+        return (
+            render.status_html(self.service.health()),
+            render.documents_html(self.service.documents()),
+            gr.Dropdown(choices=self._choices(), value=None),
+        )
+
+    def upload(self, paths: list[str] | None, token: str) -> tuple[str, str, str, Any, None]:
+        """Store and index the chosen files; reports what was added, updated, skipped, refused."""
+        refusal = write_refusal(self.settings, token)
+        if refusal:
+            return (render.message_html(refusal, "error"), *self.refresh(), None)
+        if not paths:
+            return (
+                render.message_html("Choose one or more files first.", "error"),
+                *self.refresh(),
+                None,
+            )
+        # Gradio keeps each upload under its original file name; the service makes it safe.
+        files = [(Path(path).name, Path(path).read_bytes()) for path in paths]
+        try:
+            report = self.service.add_documents(files)
+            outcome = render.upload_report_html(report)
+        except QAError as error:
+            outcome = render.message_html(f"Upload failed: {error}", "error")
+        return (outcome, *self.refresh(), None)
+
+    def delete(self, doc_id: str | None, token: str) -> tuple[str, str, str, Any]:
+        refusal = write_refusal(self.settings, token)
+        if refusal:
+            return (render.message_html(refusal, "error"), *self.refresh())
+        if not doc_id:
+            return (render.message_html("Choose a document to delete.", "error"), *self.refresh())
+        try:
+            title = self.service.document(doc_id)["title"]
+            self.service.delete_document(doc_id)
+            outcome = render.message_html(f"Deleted “{title}”.", "ok")
+        except QAError as error:
+            outcome = render.message_html(f"Delete failed: {error}", "error")
+        return (outcome, *self.refresh())
+
+    def rebuild(self, full: bool, token: str) -> tuple[str, str, gr.Timer]:
+        """Start a rebuild in the background; the timer then polls its progress."""
+        refusal = write_refusal(self.settings, token)
+        if refusal:
+            return render.message_html(refusal, "error"), self._status(), gr.Timer(active=False)
+        if not self.service.start_rebuild(full):
+            busy = "Another change to the index is running; try again when it has finished."
+            return render.message_html(busy, "error"), self._status(), gr.Timer(active=True)
+        kind = "a full" if full else "an incremental"
+        message = render.message_html(f"Started {kind} rebuild of the index.", "ok")
+        return message, self._status(), gr.Timer(active=True)
+
+    def poll(self) -> tuple[str, str, Any, gr.Timer]:
+        """Progress while the rebuild runs; the fresh list and a stopped timer once it is done."""
+        status, table, choices = self.refresh()
+        running = bool(self.service.health()["rebuild"]["running"])
+        return status, table, choices, gr.Timer(active=running)
+
+    def _status(self) -> str:
+        return render.status_html(self.service.health())
+
+
+def build_documents_tab(blocks: gr.Blocks, service: QAService) -> None:
+    """Lay out the tab inside the current ``gr.Tab`` and wire its events."""
+    actions = DocumentActions(service)
+    settings = service.settings
+    enabled = writes_possible(settings)
+
+    plain: dict[str, Any] = {"js_on_load": None, "apply_default_css": False}
+    status = gr.HTML(elem_id="qa-status", **plain)
+    table = gr.HTML(elem_id="qa-documents", **plain)
+    refresh_button = gr.Button("Refresh", size="sm", elem_id="qa-refresh")
+
+    gr.HTML('<h3 class="qa-subhead">Change the documents</h3>', **plain)
+    if not enabled:
+        gr.HTML(render.message_html(NO_TOKEN_REMOTE, "error"), **plain)
+    token = gr.Textbox(
+        label="Admin token",
+        type="password",
+        placeholder="QA_ADMIN_TOKEN",
+        visible=token_required(settings),
+        elem_id="qa-token",
+    )
+    files = gr.File(
+        label="Add documents (.txt, .md, .html, .pdf, .docx; several at once)",
+        file_count="multiple",
+        file_types=sorted(SUPPORTED_SUFFIXES),
+        type="filepath",
+        elem_id="qa-upload",
+        interactive=enabled,
+    )
+    upload_button = gr.Button(
+        "Upload and index", variant="primary", elem_id="qa-upload-button", interactive=enabled
+    )
+    with gr.Row(equal_height=True):
+        choice = gr.Dropdown(
+            label="Delete a document", choices=[], elem_id="qa-delete-choice", scale=4
+        )
+        delete_button = gr.Button(
+            "Delete", variant="stop", elem_id="qa-delete", interactive=enabled, scale=1
+        )
+    with gr.Row(equal_height=True):
+        full = gr.Checkbox(label="Full rebuild (re-embed every document)", scale=4)
+        rebuild_button = gr.Button(
+            "Rebuild index", elem_id="qa-rebuild", interactive=enabled, scale=1
+        )
+    outcome = gr.HTML(elem_id="qa-outcome", **plain)
+    timer = gr.Timer(POLL_SECONDS, active=False)
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    writes: dict[str, Any] = {"concurrency_id": "writes", "concurrency_limit": 1, **private}
+    listing = [status, table, choice]
+    blocks.load(actions.refresh, None, listing, **private)
+    refresh_button.click(actions.refresh, None, listing, **private)
+    upload_button.click(actions.upload, [files, token], [outcome, *listing, files], **writes)
+    delete_button.click(actions.delete, [choice, token], [outcome, *listing], **writes)
+    rebuild_button.click(actions.rebuild, [full, token], [outcome, status, timer], **writes)
+    timer.tick(actions.poll, None, [*listing, timer], show_progress="hidden", **private)
