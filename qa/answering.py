@@ -23,7 +23,8 @@ _POINTS_BACK = re.compile(
     r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
     re.IGNORECASE,
 )
-_SHORT_SENTENCE = 40  # a heading or a bare date: shown with the sentence after it
+_SHORT_SENTENCE = 40
+_MAX_ANSWER_CHARS = 300  # "a sentence or two": longer joins give way to the sentence that answers  # a heading or a bare date: shown with the sentence after it
 _ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 
 
@@ -232,14 +233,19 @@ def _with_expected_type(
     end: int,
 ) -> tuple[int, int]:
     """When the best sentence lacks what the question asks for (the date of a "when"), take in the
-    nearest sentence before or after it, at most two away, that has it."""
+    nearest sentence before or after it, at most two away, that has it; if that makes the answer
+    long, the sentence that has it answers alone."""
     data = retriever.data
     for distance in (1, 2):
         for neighbour in (position - distance, position + distance):
             if 0 <= neighbour < len(rows):
+                if not _has_answer_type(data.sentence_text(rows[neighbour]), wants, question):
+                    continue
                 sentence = data.sentences[rows[neighbour]]
-                if _has_answer_type(data.sentence_text(rows[neighbour]), wants, question):
-                    return min(start, sentence.start), max(end, sentence.end)
+                joined = min(start, sentence.start), max(end, sentence.end)
+                if joined[1] - joined[0] <= _MAX_ANSWER_CHARS:
+                    return joined
+                return _with_context(retriever, rows, neighbour)
     return start, end
 
 

@@ -65,12 +65,12 @@ class Retriever:
         self.vocabulary = self._vocabulary()
         self.sentence_idf = self._sentence_idf()
         self._sentence_starts = self._sentence_positions()
-        published_years = {
+        self.published_years = {
             doc_id: {int(doc.published[:4])} if doc.published else set()
             for doc_id, doc in self.data.documents.items()
         }
         self.passage_years = [
-            find_years(self.data.passage_text(i)) | published_years[p.doc_id]
+            find_years(self.data.passage_text(i)) | self.published_years[p.doc_id]
             for i, p in enumerate(self.data.passages)
         ]
         self.corpus_years = set().union(*self.passage_years) if self.passage_years else set()
@@ -205,10 +205,15 @@ class Retriever:
             for candidate, value in zip(candidates, contribution, strict=True):
                 candidate.score += float(value)
         if components.dates and query.years:
+            # A document published in the asked year counts fully; one that only mentions the
+            # year (a 2019 article recalling 2016) counts half.
             scale = 1.0 / (settings.rrf_k + 1) if settings.fusion == "rrf" else 1.0
             for candidate in candidates:
-                if self.passage_years[candidate.row] & query.years:
+                doc_id = self.data.passages[candidate.row].doc_id
+                if self.published_years[doc_id] & query.years:
                     candidate.score += settings.date_boost * scale
+                elif self.passage_years[candidate.row] & query.years:
+                    candidate.score += 0.5 * settings.date_boost * scale
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
     def _collapse_duplicates(self, ranked: list[Candidate], top_k: int) -> list[Candidate]:
