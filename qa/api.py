@@ -30,6 +30,7 @@ from qa.api_models import (
     HealthOut,
     RebuildStartedOut,
     UploadOut,
+    ValidationErrorOut,
 )
 from qa.config import Settings
 from qa.errors import (
@@ -76,6 +77,9 @@ def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut, "description": description}}
 
 
+# Raised by FastAPI or Starlette before our code runs: a JSON body that is not UTF-8 or nests too
+# deeply, or multipart data that does not parse.
+_UNREADABLE_BODY = _error(400, "Body unreadable (not UTF-8 JSON, or malformed multipart data)")
 _WRITE_ERRORS = {
     **_error(401, "Admin token required (QA_ADMIN_TOKEN is set)"),
     **_error(403, "Wrong admin token, or writes disabled on a non-loopback host"),
@@ -113,7 +117,7 @@ def create_api(service: QAService) -> FastAPI:
         "/answer",
         response_model=AnswerOut,
         max_body_size=_MAX_JSON_BODY,
-        responses=_error(413, "Request body too large"),
+        responses={**_UNREADABLE_BODY, **_error(413, "Request body too large")},
         tags=["answers"],
     )
     def answer(request: AnswerRequest) -> dict[str, Any]:
@@ -147,13 +151,20 @@ def create_api(service: QAService) -> FastAPI:
         max_body_size=upload_body_limit,
         responses={
             **_WRITE_ERRORS,
+            **_UNREADABLE_BODY,
             **_error(413, "Upload over QA_MAX_UPLOAD_MB (all files of one request together)"),
             **_error(415, "No file of a type we read (.txt .md .html .htm .pdf .docx)"),
+            422: {
+                "model": ErrorOut | ValidationErrorOut,
+                "description": "No file could be read (reasons in detail), or a field is invalid",
+            },
         },
         tags=["documents"],
     )
     async def upload(
-        files: Annotated[list[UploadFile], File(description="One or more documents.")],
+        files: Annotated[
+            list[UploadFile], File(description="One or more documents.", min_length=1)
+        ],
     ) -> dict[str, Any] | JSONResponse:
         """Store files in the docs folder under safe names and index them incrementally.
 

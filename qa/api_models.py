@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
 MAX_HISTORY = 20
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 5.0 is the integer 5 (JSON Schema agrees); 5.5 stays invalid."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class AnswerRequest(BaseModel):
@@ -30,7 +37,9 @@ class AnswerRequest(BaseModel):
         ),
     ]
     top_k: Annotated[
-        int, Field(ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return.")
+        int,
+        Field(ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return."),
+        BeforeValidator(_whole_number),
     ] = 5
     history: Annotated[
         list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS, strict=True)]] | None,
@@ -158,3 +167,15 @@ class RebuildStartedOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """FastAPI's 422 shape: one entry per invalid field."""
+
+    detail: list[FieldErrorOut]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import Timeout
+
 from qa.answering import Answer, answer_question
 from qa.config import Settings
 from qa.documents import Document, parse_document
@@ -24,10 +26,12 @@ from qa.errors import (
 )
 from qa.indexer import BuildReport, build_index, build_lock
 from qa.retrieval import Components, Retriever
-from qa.store import load_version
-from qa.uploads import DocsChange, safe_filename
+from qa.store import check_model, clean_temp_folders, load_newest_intact, load_version
+from qa.uploads import DocsChange, remove_leftovers, safe_filename
 
 log = logging.getLogger(__name__)
+
+_LEFTOVER_LOCK_WAIT = 0.5  # seconds; a writer holding the lock longer owns its leftovers
 
 
 @dataclass
@@ -95,22 +99,49 @@ class QAService:
         return current
 
     def _load_or_build(self) -> Retriever:
+        """The newest intact index version made with this model, else one built from the documents.
+
+        A corrupt current version is never served: the previous one is, if it is intact, and
+        ``notice`` (shown by /health) says why. With no version intact, or vectors from another
+        model, the index is rebuilt in full from the docs folder, which is the source of truth.
+        """
+        index_dir = self.settings.index_dir
+        if self._clean_leftovers():
+            build_index(self.settings, self.embedder)  # a crashed upload or delete: catch up
         try:
-            loaded = load_version(self.settings.index_dir)
+            loaded, self.notice = load_newest_intact(index_dir)
+            check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
         except IndexMissing:
-            log.info(
-                "no index yet in %s: building it from %s",
-                self.settings.index_dir,
-                self.settings.docs_dir,
-            )
+            log.info("no index yet in %s: building it from %s", index_dir, self.docs_dir)
             build_index(self.settings, self.embedder)
-            loaded = load_version(self.settings.index_dir)
+            loaded = load_version(index_dir)
         except IndexCorrupt as error:
-            log.error("index is corrupt (%s): rebuilding from the documents", error)
-            self.notice = f"index was corrupt ({error}); rebuilt from the documents"
+            log.error("index unusable (%s): rebuilding it from the documents", error)
             build_index(self.settings, self.embedder, full=True)
-            loaded = load_version(self.settings.index_dir)
+            loaded = load_version(index_dir)
+            self.notice = f"index unusable ({error}); rebuilt from the documents"
         return Retriever(loaded, self.embedder, self.settings)
+
+    def _clean_leftovers(self) -> bool:
+        """Remove what crashed writers left (index staging folders, hidden docs-folder files), only
+        while holding the build lock: a writer in another process may be using them right now.
+
+        True if the docs folder had leftovers, i.e. a change was cut short and the index may lag.
+        """
+        lock = build_lock(self.settings.index_dir)
+        try:
+            lock.acquire(timeout=_LEFTOVER_LOCK_WAIT)
+        except Timeout:
+            log.info("another writer holds the build lock: leftovers stay until the next start")
+            return False
+        try:
+            clean_temp_folders(self.settings.index_dir)
+            removed = remove_leftovers(self.docs_dir) if self.docs_dir.is_dir() else []
+        finally:
+            lock.release()
+        for path in removed:
+            log.warning("removed %s, left by an interrupted upload or delete", path)
+        return bool(removed)
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one."""

@@ -8,9 +8,11 @@ No pickle anywhere: JSON for metadata, ``.npy`` (without pickle) for arrays.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -29,9 +31,11 @@ from qa.text import bm25_tokenize
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries a checksum of itself
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
+MANIFEST_CHECKSUM = "manifest_sha256"
+_VERSION_NAME = re.compile(r"v-[0-9A-Za-z-]{1,64}")
 KEEP_OLD_VERSIONS = 1  # the previous version stays, so a reader mid-request keeps its files
 
 
@@ -102,7 +106,7 @@ def build_bm25(texts: list[str]) -> bm25s.BM25:
 def write_version(index_dir: Path, data: IndexData, index_type: str, hnsw_m: int) -> str:
     """Write ``data`` as a new version and make it current; returns the version name."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    version = _new_version_name()
     staging = index_dir / f".tmp-{version}"
     staging.mkdir()
     try:
@@ -132,6 +136,7 @@ def write_version(index_dir: Path, data: IndexData, index_type: str, hnsw_m: int
             },
             files={name: sha256_of(staging / name) for name in _files_of(staging)},
         )
+        manifest[MANIFEST_CHECKSUM] = _manifest_checksum(manifest)
         _write_json(staging / MANIFEST, manifest)
         _fsync_tree(staging)
         os.rename(staging, index_dir / version)
@@ -142,6 +147,14 @@ def write_version(index_dir: Path, data: IndexData, index_type: str, hnsw_m: int
         raise
     remove_old_versions(index_dir, keep=version)
     return version
+
+
+def _new_version_name() -> str:
+    """``v-<local time to the microsecond>-<random>``: names sort in the order they were built,
+    even for builds within one second (which is newest decides fallbacks and clean-ups)."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now))
+    return f"v-{stamp}-{int(now * 1_000_000) % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
 
 
 def _point_current_at(index_dir: Path, version: str) -> None:
@@ -163,6 +176,10 @@ def remove_old_versions(index_dir: Path, keep: str) -> None:
 
 
 def clean_temp_folders(index_dir: Path) -> None:
+    """Remove what crashed builds left: staging folders and half-made pointers.
+
+    Only a holder of the build lock may call this: a live build's staging folder looks the same.
+    """
     for temp in index_dir.glob(".tmp-*"):
         shutil.rmtree(temp, ignore_errors=True)
     for pointer in index_dir.glob(f".{CURRENT_FILE}.*"):
@@ -177,15 +194,24 @@ def current_version(index_dir: Path) -> str:
     pointer = index_dir / CURRENT_FILE
     if not pointer.is_file():
         raise IndexMissing(f"no index in {index_dir}; run: qa index build")
-    return pointer.read_text().strip()
+    try:
+        name = pointer.read_text(errors="replace").strip()
+    except OSError as error:
+        raise IndexCorrupt(f"{CURRENT_FILE} is unreadable ({error})") from None
+    if not _VERSION_NAME.fullmatch(name):  # empty, garbled, or a path: never followed
+        raise IndexCorrupt(f"{CURRENT_FILE} names no version ({name[:40]!r})")
+    return name
 
 
 def read_manifest(index_dir: Path, version: str | None = None) -> dict[str, Any]:
     folder = index_dir / (version or current_version(index_dir))
     try:
-        return json.loads((folder / MANIFEST).read_text())
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError) as error:
         raise IndexCorrupt(f"{folder.name}: unreadable manifest ({error})") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{folder.name}: the manifest is not a JSON object")
+    return manifest
 
 
 def verify_version(index_dir: Path, version: str | None = None) -> dict[str, Any]:
@@ -197,8 +223,12 @@ def verify_version(index_dir: Path, version: str | None = None) -> dict[str, Any
     manifest = read_manifest(index_dir, version)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(
-            f"{version}: format version {manifest.get('format_version')} unsupported"
+            f"{version}: format version {manifest.get('format_version')} unsupported "
+            f"(this qa reads {FORMAT_VERSION}); rebuild: qa index build --full"
         )
+    # Without this, a flipped byte in a field nothing else checks (a count, a date) would pass.
+    if manifest.get(MANIFEST_CHECKSUM) != _manifest_checksum(manifest):
+        raise IndexCorrupt(f"{version}: {MANIFEST} does not match its checksum")
     for name, expected in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file():
@@ -233,14 +263,42 @@ def load_version(index_dir: Path, version: str | None = None) -> LoadedIndex:
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexCorrupt(f"{version}: {error}") from None
-    counts = manifest["counts"]
-    if faiss_index.ntotal != len(passages) or counts["passages"] != len(passages):
-        raise IndexCorrupt(
-            f"{version}: FAISS holds {faiss_index.ntotal} vectors for {len(passages)} passages"
-        )
-    if len(data.passage_vectors) != len(passages) or len(data.sentence_vectors) != len(sentences):
-        raise IndexCorrupt(f"{version}: embedding counts do not match the metadata")
+    _check_consistent(version, data, faiss_index)
     return LoadedIndex(data, faiss_index, bm25, version, manifest.get("built_at", ""))
+
+
+def _check_consistent(version: str, data: IndexData, faiss_index: faiss.Index) -> None:
+    """Counts, dimensions and offsets agree: checksums prove the files are as written, this proves
+    what was written can be served (every cited span lies inside its document)."""
+    counts = data.manifest.get("counts", {})
+    passages, sentences = len(data.passages), len(data.sentences)
+    if faiss_index.ntotal != passages or counts.get("passages") != passages:
+        raise IndexCorrupt(
+            f"{version}: FAISS holds {faiss_index.ntotal} vectors for {passages} passages"
+        )
+    if (counts.get("documents"), counts.get("sentences")) != (len(data.documents), sentences):
+        raise IndexCorrupt(f"{version}: document or sentence counts do not match the manifest")
+    if len(data.passage_vectors) != passages or len(data.sentence_vectors) != sentences:
+        raise IndexCorrupt(f"{version}: embedding counts do not match the metadata")
+    if passages and data.passage_vectors.shape[1] != faiss_index.d:
+        raise IndexCorrupt(f"{version}: FAISS dimension {faiss_index.d} differs from the vectors'")
+    for kind, records in (("passage", data.passages), ("sentence", data.sentences)):
+        for record in records:
+            document = data.documents.get(record.doc_id)
+            if document is None or not 0 <= record.start < record.end <= len(document.text):
+                raise IndexCorrupt(f"{version}: a {kind} lies outside its document {record.doc_id}")
+
+
+def check_model(manifest: dict[str, Any], model: str, checksum: str) -> None:
+    """``IndexCorrupt`` unless the version's vectors came from this model: a question embedded by
+    another model would be compared with vectors it does not share a space with."""
+    built_with = str(manifest.get("model_sha256"))
+    if built_with != checksum:
+        raise IndexCorrupt(
+            f"{manifest.get('version')}: built with model {manifest.get('model')} "
+            f"({built_with[:12]}), not the configured {model} ({checksum[:12]}); "
+            "rebuild: qa index build --full"
+        )
 
 
 def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
@@ -254,11 +312,10 @@ def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
         return load_version(index_dir), None
     except IndexCorrupt as error:
         reason = str(error)
-    current = (
-        (index_dir / CURRENT_FILE).read_text().strip()
-        if (index_dir / CURRENT_FILE).is_file()
-        else ""
-    )
+    try:
+        current = current_version(index_dir)
+    except IndexCorrupt:
+        current = ""  # a garbled pointer: every version is a candidate
     for older in sorted((p.name for p in index_dir.glob("v-*") if p.is_dir()), reverse=True):
         if older == current:
             continue
@@ -267,11 +324,20 @@ def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
         except IndexCorrupt:
             continue
         log.error("current index is corrupt (%s); serving the previous version %s", reason, older)
-        return loaded, f"current index corrupt ({reason}); serving previous version {older}"
+        return loaded, (
+            f"current index corrupt ({reason}); serving previous version {older} "
+            "until the next rebuild"
+        )
     raise IndexCorrupt(reason)
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    body = {key: value for key, value in manifest.items() if key != MANIFEST_CHECKSUM}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from qa.errors import BadUpload
 
 MAX_NAME_BYTES = 150  # well under the usual 255-byte limit, leaving room for a suffix
+_TWIN_KINDS = ("upload", "backup", "deleted")  # hidden files named .qa-<kind>-<random>
 _MAX_SUFFIX_CHARS = 10
 _RESERVED = set('<>:"/\\|?*')  # not allowed in Windows names; replaced so copies stay portable
 
@@ -46,6 +47,23 @@ def safe_filename(name: str | None) -> str:
 
 def _shown(name: str | None) -> str:
     return repr((name or "")[:80])
+
+
+def remove_leftovers(docs_dir: Path) -> list[Path]:
+    """Delete the hidden files a crashed ``DocsChange`` left in ``docs_dir``; return what went.
+
+    A crash rolls forward: files already renamed into place stay, documents moved aside for
+    deletion stay deleted, and the backups that could have undone them go (their original names
+    were never recorded). Only a holder of the build lock may call this: a live change in another
+    process has files of the same names.
+    """
+    removed = []
+    for kind in _TWIN_KINDS:
+        for path in docs_dir.rglob(f".qa-{kind}-*"):
+            if path.is_file() or path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 class DocsChange:
