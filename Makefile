@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint index eval bench clean
+.PHONY: run test lint index eval bench clean audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,19 @@ bench: index
 
 clean:
 	rm -rf $(VENV) index/v-* index/CURRENT .pytest_cache .ruff_cache .mypy_cache
+
+# pip-audit over what is installed, less this project (editable) and local version labels
+# (torch's +cpu build is audited as the torch release). --strict: a package the advisory service
+# cannot look up fails the audit. The canary (starlette 0.27.0, which has published advisories)
+# shows whether the advisory service answers at all; where it does not (no route to it), the
+# audit is skipped with a warning rather than passing silently.
+audit: $(STAMP)
+	@$(BIN)/pip freeze --exclude-editable | sed 's/+[^ ]*$$//' > .audit-requirements.txt
+	@canary=$$(echo "starlette==0.27.0" | $(BIN)/pip-audit --no-deps --disable-pip \
+	    -r /dev/stdin -f json --progress-spinner off 2>/dev/null || true); \
+	case "$$canary" in \
+	  *'"vulns": [{'*) $(BIN)/pip-audit --strict --no-deps --disable-pip \
+	      -r .audit-requirements.txt --progress-spinner off ;; \
+	  *) echo "pip-audit: advisory service unreachable (canary starlette 0.27.0 not flagged);" \
+	       "dependencies NOT audited" >&2 ;; \
+	esac

@@ -48,10 +48,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from qa.store import load_version
+    from qa.embedding import Embedder
+    from qa.store import check_model, load_version
 
     settings = _settings(args)
-    loaded = load_version(settings.index_dir)
+    loaded = load_version(settings.index_dir)  # IndexCorrupt says why, in one line: exit 2
+    embedder = Embedder(settings.model, settings.cache_dir)  # only its checksum: nothing loads
+    check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     counts = loaded.data.manifest["counts"]
     print(f"ok: {loaded.version}, {counts['documents']} documents, {counts['passages']} passages")
     return 0
@@ -132,6 +135,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    try:  # the harness lives in bench/ (a face of its own); its options are its own too
+        from bench.run import main as bench_main
+    except ModuleNotFoundError as error:
+        raise QAError(f"the benchmark harness is not installed ({error})") from None
+    return bench_main(args.options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions of your documents.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
@@ -170,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
+
+    # prefix_chars="+": every option after "bench" is passed through to bench's own parser.
+    bench = commands.add_parser(
+        "bench", help="measure speed and memory (qa bench --help)", add_help=False, prefix_chars="+"
+    )
+    bench.add_argument("options", nargs=argparse.REMAINDER)
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 

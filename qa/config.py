@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     embed_batch_size: int = 32
+    embed_backend: str = Field(
+        "onnx",
+        pattern="^(torch|onnx)$",
+        description="onnx (onnxruntime, the faster; see docs/benchmarks.md) or torch.",
+    )
+    embed_quantize: bool = Field(
+        True, description="With the onnx backend, use the int8-quantised model (faster)."
+    )
     embed_title: bool = Field(
         False, description="Give the document title to the embedder as context."
     )

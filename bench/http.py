@@ -1,0 +1,202 @@
+"""Latency over HTTP against a real ``qa serve`` process on a free loopback port.
+
+Clients keep one connection each (as a browser or a script would), so the figures are the
+server's time plus one loopback round trip, not TCP set-up. Traffic goes to 127.0.0.1 only and
+every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import latency_summary, process_peak_rss_mb, progress
+from qa.config import PROJECT_ROOT, Settings
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class Client:
+    """One keep-alive connection to the server."""
+
+    def __init__(self, port: int, timeout: float = 60.0) -> None:
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> float:
+        payload = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if payload else {}
+        began = time.perf_counter()
+        self.connection.request(method, path, body=payload, headers=headers)
+        response = self.connection.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - began) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} answered {response.status}")
+        return elapsed
+
+    def answer(self, question: str) -> float:
+        return self._request("POST", "/answer", {"question": question, "top_k": 5})
+
+    def health(self) -> float:
+        return self._request("GET", "/health")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class ServerProcess:
+    """``qa serve`` over the given settings' folders, started and stopped around a ``with``."""
+
+    def __init__(self, settings: Settings, log_path: Path, ready_timeout: float = 240.0) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.ready_timeout = ready_timeout
+        self.port = free_port()
+        self.peak_rss_mb: float | None = None
+        self.started_s = 0.0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        s = self.settings
+        env = {
+            **os.environ,
+            "QA_MODEL": s.model,
+            "QA_CACHE_DIR": str(s.cache_dir),
+            "QA_EMBED_BACKEND": s.embed_backend,
+            "QA_EMBED_QUANTIZE": "true" if s.embed_quantize else "false",
+        }
+        command = [sys.executable, "-m", "qa.cli", "serve", "--docs", str(s.docs_dir)]
+        command += ["--index", str(s.index_dir), "--host", HOST, "--port", str(self.port)]
+        began = time.perf_counter()
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        self.started_s = time.perf_counter() - began
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        assert self._process is not None
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"qa serve exited with {self._process.returncode}:\n{tail}")
+            try:
+                client = Client(self.port, timeout=5)
+                client.health()
+                client.close()
+                return
+            except (OSError, RuntimeError, http.client.HTTPException):
+                time.sleep(0.25)
+        raise RuntimeError(f"qa serve was not ready within {self.ready_timeout:.0f}s")
+
+    def __exit__(self, *exc: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        self.peak_rss_mb = process_peak_rss_mb(process.pid)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._process = None
+
+
+def _health_probe(port: int, stop: threading.Event, into: list[float]) -> None:
+    client = Client(port)
+    try:
+        while not stop.is_set():
+            into.append(client.health())
+            stop.wait(0.02)
+    finally:
+        client.close()
+
+
+def http_latency(
+    server: ServerProcess, questions: list[str], clients: int, per_client: int
+) -> dict[str, Any]:
+    """Sequential /answer latency, /health unloaded, then ``clients`` concurrent clients."""
+    port = server.port
+    client = Client(port)
+    for question in questions[:3]:
+        client.answer(question)
+    health_idle = [client.health() for _ in range(60)]
+    began = time.perf_counter()
+    sequential = [client.answer(q) for q in questions]
+    sequential_rps = len(questions) / (time.perf_counter() - began)
+    client.close()
+    progress(f"HTTP sequential: {sequential_rps:.1f} requests/s")
+
+    result: dict[str, Any] = {
+        "answer": latency_summary(sequential),
+        "health_idle": latency_summary(health_idle),
+        "sequential_rps": round(sequential_rps, 2),
+    }
+    if clients > 1:
+        result.update(_concurrent(port, questions, clients, per_client))
+    return result
+
+
+def _concurrent(port: int, questions: list[str], clients: int, per_client: int) -> dict[str, Any]:
+    start = threading.Barrier(clients + 1)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[BaseException] = []
+
+    def run(number: int) -> None:
+        client = Client(port)
+        try:
+            start.wait()
+            for turn in range(per_client):
+                question = questions[(number * per_client + turn) % len(questions)]
+                latencies[number].append(client.answer(question))
+        except BaseException as error:  # reported after the run, not lost in a thread
+            errors.append(error)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop = threading.Event()
+    health_loaded: list[float] = []
+    prober = threading.Thread(target=_health_probe, args=(port, stop, health_loaded), daemon=True)
+    prober.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    stop.set()
+    prober.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} concurrent requests failed: {errors[0]}")
+    total = clients * per_client
+    progress(f"HTTP {clients} concurrent clients: {total / seconds:.1f} requests/s")
+    return {
+        "concurrent_clients": clients,
+        "concurrent_rps": round(total / seconds, 2),
+        "concurrent_answer": latency_summary([v for values in latencies for v in values]),
+        "health_loaded": latency_summary(health_loaded),
+    }

@@ -1,0 +1,82 @@
+"""The benchmark harness runs on a tiny corpus and reports every figure; no timing is asserted
+(benchmarks are scripts that print figures, not timed tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.corpus import sample_questions, synthetic_corpus
+from bench.large import compare_exact_hnsw, noisy_vectors, recall_at
+from bench.run import main as bench_main
+from qa.chunking import chunk_text
+from qa.cli import main as cli_main
+from qa.config import PROJECT_ROOT
+
+SEEDS = PROJECT_ROOT / "seeds"
+REQUIRED = [
+    "passages",
+    "embed_per_s_torch",
+    "embed_per_s_onnx",
+    "full_build_s",
+    "incremental_add_s",
+    "retrieve_p50_ms",
+    "floor_p50_ms",
+    "http_p50_ms",
+]
+
+
+def test_corpus_is_deterministic_and_has_the_passages_asked_for() -> None:
+    first = synthetic_corpus(SEEDS, 120, seed=3)
+    assert first == synthetic_corpus(SEEDS, 120, seed=3)
+    assert first != synthetic_corpus(SEEDS, 120, seed=4)
+    chunked = sum(len(chunk_text(text)) for _, text in first.documents)
+    assert chunked == len(first.passages) and 120 <= chunked <= 125
+    assert first.spare[0] not in {name for name, _ in first.documents}
+    assert all(100 < len(p) <= 700 for p in first.passages[:50])
+    questions = sample_questions(first, 5)
+    assert len(questions) == 5 and all(q.endswith("?") for q in questions)
+
+
+def test_hnsw_comparison_reports_recall_against_exact() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((40, 16)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    vectors = noisy_vectors(base, 500)
+    assert vectors.shape == (500, 16)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    result = compare_exact_hnsw(base, base[:10], 500, hnsw_m=8, ef_values=(16, 64))
+    assert result["vectors"] == 500 and result["exact"]["p50_ms"] > 0
+    for figures in result["hnsw"].values():
+        assert 0.5 <= figures["recall_at_10"] <= 1.0
+    assert recall_at(np.array([[1, 2]]), np.array([[2, 3]])) == 0.5
+
+
+@pytest.mark.slow
+def test_bench_runs_on_a_tiny_corpus_and_prints_one_json_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--passages", "50", "--json", "--queries", "5", "--embed-sample", "8"]
+    argv += ["--rounds", "1", "--clients", "2", "--per-client", "2"]
+    argv += ["--dev-set", str(tmp_path / "absent.jsonl"), "--results-dir", str(tmp_path)]
+    assert bench_main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    results = json.loads(lines[-1])
+    for key in REQUIRED:
+        assert results[key] > 0, key
+    assert results["passages"] >= 50
+    assert results["incremental_passages"] > 0
+    assert results["bytes_per_passage"] > 384 * 4  # at least the vector itself
+    assert results["concurrent_rps"] > 0 and results["health_loaded_p99_ms"] > 0
+    saved = json.loads(Path(results["results_file"]).read_text())
+    assert saved["passages"] == results["passages"]
+
+
+def test_cli_passes_options_through_to_the_harness(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli_main(["bench", "--help"])
+    assert stopped.value.code == 0
+    assert "--passages" in capsys.readouterr().out
