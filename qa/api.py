@@ -6,8 +6,6 @@ event loop stays free and concurrent questions are answered side by side.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.access import is_loopback, token_matches
 from qa.api_models import (
     AnswerOut,
     AnswerRequest,
@@ -234,16 +233,6 @@ def _too_large(settings: Settings) -> str:
     )
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _admin_guard(settings: Settings) -> Callable[[HTTPAuthorizationCredentials | None], None]:
     """The check on write endpoints: the bearer token if one is set, else a loopback-only server."""
 
@@ -261,7 +250,7 @@ def _admin_guard(settings: Settings) -> Callable[[HTTPAuthorizationCredentials |
             # Constant time, on bytes: the header arrives decoded as latin-1, so encoding it back
             # gives the bytes the client sent (UTF-8 for a non-ASCII token).
             given = credentials.credentials.encode("latin-1")
-            if not hmac.compare_digest(given, token.encode("utf-8")):
+            if not token_matches(given, settings):
                 raise HTTPException(403, "wrong admin token")
             return
         if not is_loopback(settings.host):

@@ -131,7 +131,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ui.server import create_app
 
     print(f"serving chat at http://{args.host}:{args.port}/  API docs at /docs", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        # Gradio keeps heartbeat connections open; without a limit a stop waits ~15 s for them.
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from qa.access import NO_TOKEN_REMOTE, WRONG_TOKEN
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.service import QAService
-from ui.access import NO_TOKEN_REMOTE, WRONG_TOKEN
 from ui.app import ChatActions, build_chat
 from ui.documents_tab import DocumentActions
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from qa.access import NO_TOKEN_REMOTE, WRONG_TOKEN, is_loopback, write_refusal, writes_possible
 from qa.answering import Answer, CitedPassage
 from qa.config import Settings
 from ui import render
-from ui.access import NO_TOKEN_REMOTE, WRONG_TOKEN, is_loopback, write_refusal, writes_possible
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(1)> ![x](http://127.0.0.1:9/x.png) "'
 DOC = "Heading\n\n\nFirst sentence here.   Second <b>bold</b> sentence.\n\nThird one."

@@ -12,11 +12,11 @@ from typing import Any
 
 import gradio as gr
 
+from qa.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
 from qa.documents import SUPPORTED_SUFFIXES
 from qa.errors import QAError
 from qa.service import QAService
 from ui import render
-from ui.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Who may change the documents from the web page: the same rule as the API's write endpoints.
+"""Who may change the documents: one rule for the API's write endpoints and the web page.
 
 With ``QA_ADMIN_TOKEN`` set, the token typed into the Documents tab must match it; without one,
 writes are allowed only while the server listens on a loopback address (nobody else can reach it).
@@ -37,12 +37,18 @@ def writes_possible(settings: Settings) -> bool:
     return token_required(settings) or is_loopback(settings.host)
 
 
+def token_matches(given: bytes, settings: Settings) -> bool:
+    """The admin token check, in constant time: compare_digest takes the same time however much
+    of the token matches, so timing reveals nothing."""
+    return bool(settings.admin_token) and hmac.compare_digest(
+        given, (settings.admin_token or "").encode("utf-8")
+    )
+
+
 def write_refusal(settings: Settings, token: str | None) -> str | None:
     """Why a write is refused, or None when it is allowed."""
     if settings.admin_token:
-        given = (token or "").strip().encode("utf-8")
-        # compare_digest takes the same time however much of the token matches
-        if hmac.compare_digest(given, settings.admin_token.encode("utf-8")):
+        if token_matches((token or "").strip().encode("utf-8"), settings):
             return None
         return WRONG_TOKEN
     if is_loopback(settings.host):
