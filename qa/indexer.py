@@ -149,7 +149,9 @@ def _build_locked(
         },
     }
     index_type = resolve_index_type(settings, len(data.passages))
-    report.version = write_version(settings.index_dir, data, index_type, settings.hnsw_m)
+    report.version = write_version(
+        settings.index_dir, data, index_type, settings.hnsw_m, settings.hnsw_ef_search
+    )
     report.documents, report.passages = len(data.documents), len(data.passages)
     report.seconds = time.perf_counter() - began
     return report

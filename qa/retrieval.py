@@ -35,7 +35,6 @@ class Candidate:
     dense: float = 0.0
     bm25: float = 0.0
     sentence: float = 0.0
-    best_sentence: int = -1
     score: float = 0.0
     duplicates: list[int] = field(default_factory=list)
 
@@ -160,15 +159,20 @@ class Retriever:
         return self._collapse_duplicates(ranked, top_k)
 
     def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
-        """Each candidate's best sentence by cosine: short, precise evidence that a passage answers."""
-        for candidate in candidates:
-            rows = self.sentences_of(candidate.row)
-            if not rows:
-                continue
-            similarities = self.data.sentence_vectors[rows] @ query.vector
-            best = int(np.argmax(similarities))
-            candidate.sentence = float(similarities[best])
-            candidate.best_sentence = rows[best]
+        """Each candidate's best sentence by cosine: short, precise evidence that a passage answers.
+
+        One matrix product over all candidates' sentences, then a maximum per candidate's run of
+        rows, instead of a small product per candidate."""
+        runs = [(candidate, self.sentences_of(candidate.row)) for candidate in candidates]
+        runs = [(candidate, rows) for candidate, rows in runs if rows]
+        if not runs:
+            return
+        all_rows = np.fromiter((r for _, rows in runs for r in rows), dtype=np.int64)
+        similarities = self.data.sentence_vectors[all_rows] @ query.vector
+        starts = np.cumsum([0] + [len(rows) for _, rows in runs[:-1]])
+        best = np.maximum.reduceat(similarities, starts)
+        for (candidate, _), value in zip(runs, best, strict=True):
+            candidate.sentence = float(value)
 
     def _fuse(
         self, query: Query, candidates: list[Candidate], components: Components

@@ -82,13 +82,19 @@ class LoadedIndex:
 # --- writing -------------------------------------------------------------------------------
 
 
-def build_faiss_index(vectors: np.ndarray, index_type: str, hnsw_m: int) -> faiss.Index:
-    """Exact inner product (cosine on normalised vectors) or HNSW for large corpora."""
+def build_faiss_index(
+    vectors: np.ndarray, index_type: str, hnsw_m: int, ef_search: int = 128
+) -> faiss.Index:
+    """Exact inner product (cosine on normalised vectors) or HNSW for large corpora.
+
+    efSearch is saved with an HNSW index, so setting it here is what every later search uses.
+    """
     dimension = vectors.shape[1]
     index: faiss.Index
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = ef_search
     else:
         index = faiss.IndexFlatIP(dimension)
     if len(vectors):
@@ -103,7 +109,9 @@ def build_bm25(texts: list[str]) -> bm25s.BM25:
     return retriever
 
 
-def write_version(index_dir: Path, data: IndexData, index_type: str, hnsw_m: int) -> str:
+def write_version(
+    index_dir: Path, data: IndexData, index_type: str, hnsw_m: int, ef_search: int = 128
+) -> str:
     """Write ``data`` as a new version and make it current; returns the version name."""
     index_dir.mkdir(parents=True, exist_ok=True)
     version = _new_version_name()
@@ -119,7 +127,7 @@ def write_version(index_dir: Path, data: IndexData, index_type: str, hnsw_m: int
         np.save(staging / "passages.npy", data.passage_vectors, allow_pickle=False)
         np.save(staging / "sentences.npy", data.sentence_vectors, allow_pickle=False)
         faiss.write_index(
-            build_faiss_index(data.passage_vectors, index_type, hnsw_m),
+            build_faiss_index(data.passage_vectors, index_type, hnsw_m, ef_search),
             str(staging / "vectors.faiss"),
         )
         build_bm25(texts).save(str(staging / "bm25"))
