@@ -1,6 +1,8 @@
-"""A real ``qa serve`` process on a free loopback port, over private copies of the seeds.
+"""A real ``qa serve`` process on a free loopback port: the one way the tests start a server.
 
-Used by the UI tests (gradio_client and the browser): they talk to the same server a user runs.
+Used wherever a test must talk to the same server a user runs (gradio_client, the browser, load,
+hostile requests). The caller provides the docs and index folders; the server gets an environment
+without any ``QA_*`` variables (so on loopback, without a token, writes are allowed).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +23,13 @@ import httpx
 from qa.config import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "seeds"
-QA = Path(sys.executable).parent / "qa"
-START_TIMEOUT = 240.0  # loads the model and builds the seeds' index before it listens
+START_TIMEOUT = 240.0  # loads the model (and builds the index if there is none) before it listens
 
 
 @dataclass(frozen=True)
 class LiveServer:
     url: str  # ends with "/"
+    port: int
     docs_dir: Path
     index_dir: Path
     log: Path
@@ -39,24 +41,38 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def copy_seeds(root: Path) -> Path:
+    """A private copy of the seed documents at ``root / "docs"``."""
+    return Path(shutil.copytree(SEEDS, root / "docs"))
+
+
 @contextmanager
-def live_server(root: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """Start ``qa serve`` over a copy of the seeds in ``root``; stop it afterwards."""
-    docs, index, log = root / "docs", root / "index", root / "server.log"
-    shutil.copytree(SEEDS, docs)
+def live_server(
+    docs: Path,
+    index: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    timeout: float = START_TIMEOUT,
+) -> Iterator[LiveServer]:
+    """Start ``qa serve`` over ``docs`` and ``index``; wait until GET /health answers 200; stop it
+    afterwards, whatever happened. ``env`` overrides the (``QA_*``-free) environment; the log goes
+    to ``log`` (default: ``server.log`` beside the docs folder)."""
+    log = log or docs.parent / "server.log"
     port = free_port()
-    command = [str(QA), "serve", "--docs", str(docs), "--index", str(index)]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    environment = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    environment.pop("QA_ADMIN_TOKEN", None)  # on loopback without a token, writes are allowed
+    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--docs", str(docs), "--index", str(index)]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    environment["GRADIO_ANALYTICS_ENABLED"] = "False"
     environment.update(env or {})
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=environment
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=cwd
         )
-    server = LiveServer(f"http://127.0.0.1:{port}/", docs, index, log)
+    server = LiveServer(f"http://127.0.0.1:{port}/", port, docs, index, log)
     try:
-        _wait_until_up(process, server)
+        _wait_until_up(process, server, timeout)
         yield server
     finally:
         _stop(process)
@@ -68,7 +84,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     for _ in range(2):
         process.terminate()
         try:
-            process.wait(timeout=3)
+            process.wait(timeout=5)
             return
         except subprocess.TimeoutExpired:
             continue
@@ -76,18 +92,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], server: LiveServer) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def _wait_until_up(process: subprocess.Popen[bytes], server: LiveServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"qa serve exited early:\n{tail(server.log)}")
+            raise RuntimeError(
+                f"qa serve exited early with {process.returncode}:\n{tail(server.log)}"
+            )
         try:
-            if httpx.get(server.url + "health", timeout=2).status_code == 200:
+            if httpx.get(server.url + "health", timeout=5).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"qa serve did not answer within {START_TIMEOUT:.0f}s:\n{tail(server.log)}")
+    raise RuntimeError(f"qa serve did not answer within {timeout:.0f}s:\n{tail(server.log)}")
 
 
 def tail(log: Path, lines: int = 40) -> str:

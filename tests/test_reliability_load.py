@@ -6,11 +6,8 @@ Run with ``pytest -s`` for p50/p95, throughput and how many rebuilds swapped in 
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from test_server_process import QUESTIONS, Server, complete, free_port, wait_until_healthy
+from live_server import LiveServer, live_server
+from test_server_process import QUESTIONS, complete
 
 from qa.config import PROJECT_ROOT
 
@@ -33,30 +31,14 @@ REBUILD_TIMEOUT = 300.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``qa serve`` over three seed documents; it builds their index as it starts."""
     root = tmp_path_factory.mktemp("load")
     (root / "docs").mkdir()
     for name in SEEDS:
         shutil.copy(PROJECT_ROOT / "seeds" / name, root / "docs" / name)
-    port = free_port()
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--docs", str(root / "docs"), "--index", str(root / "index")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}  # loopback, no token
-    log = root / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-    running = Server(f"http://127.0.0.1:{port}", process, log)
-    try:
-        wait_until_healthy(running, timeout=300)
+    with live_server(root / "docs", root / "index", timeout=300) as running:
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
 
 
 @dataclass
@@ -87,7 +69,7 @@ class RebuildLoop:
             self.versions.append((health["index_version"], time.monotonic()))
 
 
-def test_1000_answers_while_full_rebuilds_run(server: Server) -> None:
+def test_1000_answers_while_full_rebuilds_run(server: LiveServer) -> None:
     http = httpx.Client(base_url=server.url, timeout=120)
     texts = {
         d["doc_id"]: http.get(f"/documents/{d['doc_id']}").json()["text"]

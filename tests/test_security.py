@@ -10,10 +10,7 @@ same names go through uvicorn's and python-multipart's real parsing.
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +21,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_server_process import Server, free_port, wait_until_healthy
+from live_server import LiveServer, live_server
 
 from qa.config import PROJECT_ROOT
 from qa.errors import BadUpload
@@ -81,7 +78,7 @@ def test_an_upload_over_a_symbolic_link_replaces_the_link_not_its_target(tmp_pat
 
 @dataclass(frozen=True)
 class Site:
-    server: Server
+    server: LiveServer
     root: Path  # the server's working folder: holds .env, secret.txt, docs/ and index/
 
     @property
@@ -114,27 +111,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         (root / "docs" / seed.name).write_text(seed.read_text()[:1500])
     (root / ".env").write_text(f"QA_ADMIN_TOKEN={SECRET}\n")
     (root / "secret.txt").write_text(SECRET + "\n")
-    port = free_port()
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--docs", str(root / "docs"), "--index", str(root / "index")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env["GRADIO_ANALYTICS_ENABLED"] = "False"
-    log = root / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
-        wait_until_healthy(server, timeout=300)
-        yield Site(server, root)
+        with live_server(root / "docs", root / "index", cwd=root, timeout=300) as server:
+            yield Site(server, root)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -265,7 +245,7 @@ def file_targets(site: Site) -> list[str]:
         "%2e%2e/%2e%2e/etc/passwd",
         "..%2f..%2f..%2fetc%2fpasswd",
         "....//....//etc/passwd",
-        f"{site.server.url}/health",  # the server fetching a URL for us: only public hosts
+        f"{site.server.url}health",  # the server fetching a URL for us: only public hosts
         "http://127.0.0.1:1/",
         "file:///etc/passwd",
     ]
@@ -273,7 +253,7 @@ def file_targets(site: Site) -> list[str]:
 
 def raw_get(site: Site, path: str) -> tuple[int, str]:
     """GET ``path`` sent byte for byte: httpx would resolve the ".." segments before sending."""
-    connection = http.client.HTTPConnection("127.0.0.1", int(site.server.url.rsplit(":", 1)[1]))
+    connection = http.client.HTTPConnection("127.0.0.1", site.server.port)
     try:
         connection.request("GET", path)
         response = connection.getresponse()

@@ -6,22 +6,18 @@ the current index. Run with ``pytest -s`` to see the figures.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from live_server import LiveServer, live_server
 
 from qa.config import Settings
 
@@ -37,59 +33,13 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
 @pytest.fixture
-def server(tmp_path: Path, seeds_index: Settings) -> Iterator[Server]:
+def server(tmp_path: Path, seeds_index: Settings) -> Iterator[LiveServer]:
     """``qa serve`` over private copies of the seeds and their index (so start-up only loads)."""
     shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
     shutil.copytree(seeds_index.index_dir, tmp_path / "index")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}  # loopback, no token
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--docs", str(tmp_path / "docs"), "--index", str(tmp_path / "index")]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-    running = Server(f"http://127.0.0.1:{port}", process, log)
-    try:
-        wait_until_healthy(running, timeout=240)
+    with live_server(tmp_path / "docs", tmp_path / "index") as running:
         yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-
-
-def wait_until_healthy(server: Server, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"qa serve exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"qa serve not healthy after {timeout}s:\n{server.log_tail()}")
 
 
 def complete(answer: dict[str, Any], texts: dict[str, str]) -> bool:
@@ -101,7 +51,7 @@ def complete(answer: dict[str, Any], texts: dict[str, str]) -> bool:
     )
 
 
-def test_answers_during_a_full_rebuild(server: Server) -> None:
+def test_answers_during_a_full_rebuild(server: LiveServer) -> None:
     http = httpx.Client(base_url=server.url, timeout=120)
     first = http.post("/answer", json={"question": QUESTIONS[0]})
     assert first.status_code == 200

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import LiveServer, live_server
+from live_server import LiveServer, copy_seeds, live_server
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from qa.config import PROJECT_ROOT
@@ -55,7 +55,8 @@ class Watched:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("ui-browser")) as running:
+    root = tmp_path_factory.mktemp("ui-browser")
+    with live_server(copy_seeds(root), root / "index") as running:
         yield running
 
 
@@ -103,7 +104,9 @@ def _upload(page: Page, paths: list[Path]) -> str:
     page.locator("#qa-upload input[type=file]").set_input_files([str(p) for p in paths])
     try:
         for path in paths:  # Gradio has stored the file once its name is listed
-            page.locator("#qa-upload").get_by_text(path.name).first.wait_for()
+            # A hidden copy of the name may come first in the DOM: wait for a visible one.
+            listed = page.locator("#qa-upload").get_by_text(path.name).filter(visible=True)
+            listed.first.wait_for(timeout=UPLOAD_TIMEOUT_MS)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failed-upload.png"), full_page=True)
         raise

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from live_server import LiveServer, live_server
+from live_server import LiveServer, copy_seeds, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,8 @@ SAMPLE = "Which borough stayed good in 2019?"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("ui-client")) as running:
+    root = tmp_path_factory.mktemp("ui-client")
+    with live_server(copy_seeds(root), root / "index") as running:
         yield running
 
 
