@@ -65,6 +65,7 @@ def check_mean_pooled(model_path: Path) -> None:
     if (
         not pooling.get("pooling_mode_mean_tokens")
         or others
+        or not modules
         or not modules[-1].endswith("Normalize")
     ):
         raise ModelUnavailable(
