@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from test_api import assert_offsets_valid
 
 from qa.api import create_api
 from qa.config import Settings
@@ -64,19 +65,6 @@ def files_in(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
     }
-
-
-def assert_offsets_valid(client: TestClient, answer: dict[str, Any]) -> None:
-    """Every cited span is exactly the document text between its offsets."""
-    texts: dict[str, str] = {}
-    for passage in answer["passages"]:
-        for cited in [passage, *passage["also_in"]]:
-            doc_id = cited["doc_id"]
-            if doc_id not in texts:
-                texts[doc_id] = client.get(f"/documents/{doc_id}").json()["text"]
-        assert texts[passage["doc_id"]][passage["start"] : passage["end"]] == passage["text"]
-        for twin in passage["also_in"]:
-            assert 0 <= twin["start"] < twin["end"] <= len(texts[twin["doc_id"]])
 
 
 def upload(client: TestClient, *files: tuple[str, bytes], **kwargs: Any) -> Any:
