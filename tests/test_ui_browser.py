@@ -104,9 +104,13 @@ def _upload(page: Page, paths: list[Path]) -> str:
     page.locator("#qa-upload input[type=file]").set_input_files([str(p) for p in paths])
     try:
         for path in paths:  # Gradio has stored the file once its name is listed
-            # A hidden copy of the name may come first in the DOM: wait for a visible one.
-            listed = page.locator("#qa-upload").get_by_text(path.name).filter(visible=True)
-            listed.first.wait_for(timeout=UPLOAD_TIMEOUT_MS)
+            # Gradio renders a file's stem and extension in separate elements, so the rendered
+            # text of the upload box is checked rather than one element's text.
+            page.wait_for_function(
+                "stem => (document.querySelector('#qa-upload')?.innerText || '').includes(stem)",
+                arg=path.stem,
+                timeout=UPLOAD_TIMEOUT_MS,
+            )
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failed-upload.png"), full_page=True)
         raise
