@@ -32,7 +32,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qa.indexer import build_index
 
     settings = _settings(args)
-    report = build_index(settings, Embedder(settings.model, settings.cache_dir), full=args.full)
+    report = build_index(settings, Embedder.from_settings(settings), full=args.full)
     for failure in report.failed:
         print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
     if args.json:
@@ -53,7 +53,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     loaded = load_version(settings.index_dir)  # IndexCorrupt says why, in one line: exit 2
-    embedder = Embedder(settings.model, settings.cache_dir)  # only its checksum: nothing loads
+    embedder = Embedder.from_settings(settings)  # only its checksum: nothing loads
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     counts = loaded.data.manifest["counts"]
     print(f"ok: {loaded.version}, {counts['documents']} documents, {counts['passages']} passages")

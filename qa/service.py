@@ -78,7 +78,7 @@ class QAService:
 
     def __post_init__(self) -> None:
         if self.embedder is None:
-            self.embedder = Embedder(self.settings.model, self.settings.cache_dir)
+            self.embedder = Embedder.from_settings(self.settings)
         self._retriever: Retriever | None = None
         self._swap_lock = threading.Lock()
         # One writer at a time in this process; the build's file lock keeps out other processes.

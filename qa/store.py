@@ -30,6 +30,8 @@ from qa.errors import IndexCorrupt, IndexMissing
 from qa.text import bm25_tokenize
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, which would print build details on every CLI run.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 2  # 2: the manifest carries a checksum of itself
 CURRENT_FILE = "CURRENT"
