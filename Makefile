@@ -24,7 +24,7 @@ run: index
 lint: $(STAMP)
 	$(BIN)/ruff check qa ui tests bench
 	$(BIN)/ruff format --check qa ui tests bench
-	$(BIN)/mypy qa ui
+	$(BIN)/mypy qa ui bench
 
 test: lint
 	$(BIN)/pip check
