@@ -163,7 +163,7 @@ def _best_answer(
         rows = retriever.sentences_of(candidate.row)
         if not rows:
             continue
-        similarities = data.sentence_vectors[rows] @ query.vector
+        similarities = data.sentence_rows(rows) @ query.vector
         prior = candidate.score / top_score
         for position, row in enumerate(rows):
             text = data.sentence_text(row)

@@ -24,7 +24,14 @@ from qa.config import Settings
 from qa.documents import Document, iter_document_paths, parse_document
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt, IndexMissing, QAError
-from qa.store import IndexData, PassageRecord, load_version, write_version
+from qa.store import (
+    IndexData,
+    PassageRecord,
+    Spans,
+    load_version,
+    quantize_sentences,
+    write_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -182,21 +189,25 @@ def _assemble(
     progress: ProgressCallback | None,
     report: BuildReport,
 ) -> IndexData:
-    """Reuse stored rows for kept documents; chunk and embed the fresh ones; order by source."""
+    """Reuse stored rows for kept documents; chunk and embed the fresh ones; order by source.
+
+    Reused sentence vectors are the stored int8 codes, copied as they are; reused passage vectors
+    are read back from the FAISS index and, being on the fixed code grid, encode to the same codes.
+    """
     dimension = embedder.dimension
     passages: list[PassageRecord] = []
     sentences: list[PassageRecord] = []
     passage_vectors: list[np.ndarray] = []
-    sentence_vectors: list[np.ndarray] = []
+    sentence_codes: list[np.ndarray] = []
 
     if previous is not None and kept:
         kept_ids = {d.doc_id for d in kept}
         rows = [i for i, p in enumerate(previous.passages) if p.doc_id in kept_ids]
         passages += [previous.passages[i] for i in rows]
-        passage_vectors.append(previous.passage_vectors[rows])
+        passage_vectors.append(previous.passage_rows(rows))
         rows = [i for i, s in enumerate(previous.sentences) if s.doc_id in kept_ids]
         sentences += [previous.sentences[i] for i in rows]
-        sentence_vectors.append(previous.sentence_vectors[rows])
+        sentence_codes.append(previous.sentence_codes[np.asarray(rows, dtype=np.int64)])
 
     new_passages: list[PassageRecord] = []
     new_sentences: list[PassageRecord] = []
@@ -214,36 +225,41 @@ def _assemble(
     passages += new_passages
     sentences += new_sentences
     passage_vectors.append(vectors[: len(passage_inputs)])
-    sentence_vectors.append(vectors[len(passage_inputs) :])
+    sentence_codes.append(quantize_sentences(vectors[len(passage_inputs) :]))
     report.embedded = len(new_passages)
 
     documents = {d.doc_id: d for d in sorted(kept + fresh, key=lambda d: d.source)}
     order = {doc_id: rank for rank, doc_id in enumerate(documents)}
+    passage_records, passage_matrix = _sorted_rows(
+        passages, passage_vectors, order, dimension, np.float32
+    )
+    sentence_records, sentence_matrix = _sorted_rows(
+        sentences, sentence_codes, order, dimension, np.int8
+    )
     return IndexData(
         documents=documents,
-        **_sorted_rows("passage", passages, passage_vectors, order, dimension),
-        **_sorted_rows("sentence", sentences, sentence_vectors, order, dimension),
+        passages=Spans.of(passage_records),
+        passage_store=passage_matrix,
+        sentences=Spans.of(sentence_records),
+        sentence_codes=sentence_matrix,
     )
 
 
 def _sorted_rows(
-    kind: str,
     records: list[PassageRecord],
     vectors: list[np.ndarray],
     order: dict[str, int],
     dimension: int,
-) -> dict[str, Any]:
+    dtype: type[np.generic],
+) -> tuple[list[PassageRecord], np.ndarray]:
     """Records and their vectors sorted by (document, start), so a document's rows are contiguous."""
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), np.float32)
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype)
     permutation = sorted(
         range(len(records)), key=lambda i: (order[records[i].doc_id], records[i].start)
     )
-    return {
-        f"{kind}s": [records[i] for i in permutation],
-        f"{kind}_vectors": np.ascontiguousarray(matrix[permutation], dtype=np.float32)
-        if permutation
-        else np.zeros((0, dimension), np.float32),
-    }
+    if not permutation:
+        return [], np.zeros((0, dimension), dtype)
+    return [records[i] for i in permutation], np.ascontiguousarray(matrix[permutation], dtype=dtype)
 
 
 def _embed_with_progress(

@@ -3,7 +3,6 @@ reciprocal rank, with question years and corpus-learned abbreviations taken into
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,16 +62,21 @@ class Retriever:
         self.aliases = AliasTable.learn(d.text for d in self.data.documents.values())
         self.vocabulary = self._vocabulary()
         self.sentence_idf = self._sentence_idf()
-        self._sentence_starts = self._sentence_positions()
+        self._sentence_positions()
         self.published_years = {
             doc_id: {int(doc.published[:4])} if doc.published else set()
             for doc_id, doc in self.data.documents.items()
         }
-        self.passage_years = [
-            find_years(self.data.passage_text(i)) | self.published_years[p.doc_id]
-            for i, p in enumerate(self.data.passages)
-        ]
-        self.corpus_years = set().union(*self.passage_years) if self.passage_years else set()
+        # Years a passage's text mentions, kept only for the passages that mention any (a set
+        # per passage would cost ~200 bytes each at a million passages).
+        self.text_years: dict[int, frozenset[int]] = {}
+        for row in range(len(self.data.passages)):
+            years = find_years(self.data.passage_text(row))
+            if years:
+                self.text_years[row] = frozenset(years)
+        self.corpus_years: set[int] = set().union(
+            *self.text_years.values(), *self.published_years.values()
+        )
 
     # --- preparation ---------------------------------------------------------------------
 
@@ -95,22 +99,45 @@ class Retriever:
     def idf(self, token: str) -> float:
         return self.sentence_idf.get(token, float(np.log(len(self.data.sentences) + 2)))
 
-    def _sentence_positions(self) -> dict[str, tuple[list[int], list[int]]]:
-        """Per document: sentence starts (sorted) and their rows, to find a passage's sentences."""
-        positions: dict[str, tuple[list[int], list[int]]] = {}
-        for row, sentence in enumerate(self.data.sentences):
-            starts, rows = positions.setdefault(sentence.doc_id, ([], []))
-            starts.append(sentence.start)
-            rows.append(row)
-        return positions
+    def _sentence_positions(self) -> None:
+        """For each passage, the range of its sentences among the sentence rows ordered by
+        (document, start): two int32 arrays (8 bytes a passage), no per-sentence Python objects.
+
+        The store orders rows so already (the order is then not kept) and sentences do not
+        overlap, so a passage's sentences are one run of rows; where either does not hold, the
+        order is kept and each passage's rows are filtered by their ends as they are asked for.
+        """
+        sentences, passages = self.data.sentences, self.data.passages
+        order = np.lexsort((sentences.start, sentences.doc))
+        number = {doc_id: i for i, doc_id in enumerate(sentences.doc_ids)}
+        doc = sentences.doc[order].astype(np.int64)
+        starts = (doc << 32) | sentences.start[order]
+        ends = (doc << 32) | sentences.end[order]
+        # Each passage's document in the sentences' numbering; -1 (no sentences) sorts first.
+        owner = np.array([number.get(d, -1) for d in passages.doc_ids], dtype=np.int64)
+        passage_doc = owner[passages.doc] if len(passages) else np.zeros(0, np.int64)
+        first = np.searchsorted(starts, (passage_doc << 32) | passages.start, "left")
+        last = np.searchsorted(starts, (passage_doc << 32) | passages.end, "left")
+        self._filter_ends = not bool(np.all(np.diff(ends) >= 0))
+        if not self._filter_ends:  # ends ascend with starts: the inside ones are a prefix
+            inside = np.searchsorted(ends, (passage_doc << 32) | passages.end, "right")
+            last = np.maximum(first, np.minimum(last, inside))
+        identity = bool(np.array_equal(order, np.arange(len(order))))
+        self._sentence_order = None if identity else order.astype(np.int32)
+        self._first_sentence = first.astype(np.int32)
+        self._last_sentence = last.astype(np.int32)
 
     def sentences_of(self, passage_row: int) -> list[int]:
         """Rows of the sentences lying inside a passage, in order."""
-        passage = self.data.passages[passage_row]
-        starts, rows = self._sentence_starts.get(passage.doc_id, ([], []))
-        first = bisect.bisect_left(starts, passage.start)
-        last = bisect.bisect_left(starts, passage.end)
-        return [r for r in rows[first:last] if self.data.sentences[r].end <= passage.end]
+        first = int(self._first_sentence[passage_row])
+        last = int(self._last_sentence[passage_row])
+        if self._sentence_order is None and not self._filter_ends:
+            return list(range(first, last))
+        order = self._sentence_order
+        rows = order[first:last] if order is not None else np.arange(first, last)
+        if self._filter_ends:
+            rows = rows[self.data.sentences.end[rows] <= self.data.passages.end[passage_row]]
+        return [int(r) for r in rows]
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
@@ -151,9 +178,11 @@ class Retriever:
                     candidates.setdefault(int(row), Candidate(int(row)))
             for candidate in candidates.values():
                 candidate.bm25 = float(bm25_scores[candidate.row])
-        for candidate in candidates.values():
-            if candidate.dense == 0.0:
-                candidate.dense = float(self.data.passage_vectors[candidate.row] @ query.vector)
+        missing = [c for c in candidates.values() if c.dense == 0.0]
+        if missing:  # found by BM25 only: their cosine from the stored vectors, in one product
+            dense = self.data.passage_rows([c.row for c in missing]) @ query.vector
+            for candidate, value in zip(missing, dense, strict=True):
+                candidate.dense = float(value)
         self._score_sentences(query, list(candidates.values()))
         ranked = self._fuse(query, list(candidates.values()), components)
         return self._collapse_duplicates(ranked, top_k)
@@ -168,7 +197,7 @@ class Retriever:
         if not runs:
             return
         all_rows = np.fromiter((r for _, rows in runs for r in rows), dtype=np.int64)
-        similarities = self.data.sentence_vectors[all_rows] @ query.vector
+        similarities = self.data.sentence_rows(all_rows) @ query.vector
         starts = np.cumsum([0] + [len(rows) for _, rows in runs[:-1]])
         best = np.maximum.reduceat(similarities, starts)
         for (candidate, _), value in zip(runs, best, strict=True):
@@ -216,7 +245,7 @@ class Retriever:
                 doc_id = self.data.passages[candidate.row].doc_id
                 if self.published_years[doc_id] & query.years:
                     candidate.score += settings.date_boost * scale
-                elif self.passage_years[candidate.row] & query.years:
+                elif self.text_years.get(candidate.row, frozenset()) & query.years:
                     candidate.score += 0.5 * settings.date_boost * scale
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
@@ -224,10 +253,12 @@ class Retriever:
         """The first ``top_k`` distinct passages: one that says the same as a better-ranked passage
         of another document (cosine above ``dedup_similarity``) is folded into it as a citation."""
         kept: list[Candidate] = []
-        vectors = self.data.passage_vectors
         # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
         # the ones that matter without comparing every candidate with every other.
-        for candidate in ranked[: top_k * 3]:
+        window = ranked[: top_k * 3]
+        matrix = self.data.passage_rows([c.row for c in window])
+        vectors = {c.row: matrix[i] for i, c in enumerate(window)}
+        for candidate in window:
             doc_id = self.data.passages[candidate.row].doc_id
             twin = next(
                 (

@@ -42,7 +42,6 @@ VERSION_FILES = [
     "documents.json",
     "passages.json",
     "sentences.json",
-    "passages.npy",
     "sentences.npy",
     "vectors.faiss",
     "bm25/data.csc.index.npy",
@@ -217,7 +216,7 @@ def test_with_no_intact_version_the_index_is_rebuilt_from_the_documents(
 def test_a_rebuild_after_a_fallback_serves_the_documents_again(
     copy: Path, template: Template, start_app: StartApp
 ) -> None:
-    damage(copy / "index" / template.current / "passages.npy", "half")
+    damage(copy / "index" / template.current / "vectors.faiss", "half")
     app = start_app()
     assert app.get("/health").json()["index_version"] == template.previous
     assert app.post("/index/rebuild").status_code == 202  # incremental: a corrupt base means full
