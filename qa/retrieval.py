@@ -64,6 +64,7 @@ class Retriever:
         self.vocabulary = self._vocabulary()
         self.sentence_idf = self._sentence_idf()
         self._sentence_starts = self._sentence_positions()
+        self._passage_sentences = self._sentences_by_passage()
         self.published_years = {
             doc_id: {int(doc.published[:4])} if doc.published else set()
             for doc_id, doc in self.data.documents.items()
@@ -112,6 +113,15 @@ class Retriever:
         last = bisect.bisect_left(starts, passage.end)
         return [r for r in rows[first:last] if self.data.sentences[r].end <= passage.end]
 
+    def _sentences_by_passage(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every passage's sentence rows, flat, and where each passage's run begins (CSR form):
+        a query then gathers its candidates' sentences with array operations, no Python loop."""
+        runs = [self.sentences_of(row) for row in range(len(self.data.passages))]
+        offsets = np.zeros(len(runs) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(run) for run in runs])
+        flat = np.fromiter((r for run in runs for r in run), dtype=np.int64, count=offsets[-1])
+        return flat, offsets
+
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
         expanded = f"{question} ({'; '.join(o for _, o in pairs)})" if pairs else question
@@ -135,25 +145,22 @@ class Retriever:
         if total == 0:
             return []
         width = min(total, self.settings.candidates)
-        candidates: dict[int, Candidate] = {}
-
-        scores, rows = self.index.faiss_index.search(query.vector[None, :], width)
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row >= 0:
-                candidates.setdefault(int(row), Candidate(int(row))).dense = float(score)
+        scores, found = self.index.faiss_index.search(query.vector[None, :], width)
+        keep = found[0] >= 0
+        rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
+        bm25 = np.zeros(len(rows))
         if components.bm25 and query.tokens:
             bm25_scores = self.index.bm25.get_scores(query.tokens)
-            top = (
-                np.argpartition(-bm25_scores, width - 1)[:width] if width < total else range(total)
-            )
-            for row in top:
-                if bm25_scores[row] > 0:
-                    candidates.setdefault(int(row), Candidate(int(row)))
-            for candidate in candidates.values():
-                candidate.bm25 = float(bm25_scores[candidate.row])
-        for candidate in candidates.values():
-            if candidate.dense == 0.0:
-                candidate.dense = float(self.data.passage_vectors[candidate.row] @ query.vector)
+            top = np.argpartition(-bm25_scores, width - 1)[:width] if width < total else None
+            top = np.arange(total) if top is None else np.sort(top)
+            extra = top[(bm25_scores[top] > 0) & ~np.isin(top, rows)]  # found by BM25 only
+            rows = np.concatenate([rows, extra])
+            dense = np.concatenate([dense, self.data.passage_vectors[extra] @ query.vector])
+            bm25 = bm25_scores[rows].astype(np.float64)
+        candidates = {
+            int(row): Candidate(int(row), dense=float(d), bm25=float(b))
+            for row, d, b in zip(rows, dense, bm25, strict=True)
+        }
         self._score_sentences(query, list(candidates.values()))
         ranked = self._fuse(query, list(candidates.values()), components)
         return self._collapse_duplicates(ranked, top_k)
@@ -163,15 +170,19 @@ class Retriever:
 
         One matrix product over all candidates' sentences, then a maximum per candidate's run of
         rows, instead of a small product per candidate."""
-        runs = [(candidate, self.sentences_of(candidate.row)) for candidate in candidates]
-        runs = [(candidate, rows) for candidate, rows in runs if rows]
-        if not runs:
+        flat, offsets = self._passage_sentences
+        rows = np.array([c.row for c in candidates], dtype=np.int64)
+        counts = offsets[rows + 1] - offsets[rows]
+        has = counts > 0
+        if not has.any():
             return
-        all_rows = np.fromiter((r for _, rows in runs for r in rows), dtype=np.int64)
-        similarities = self.data.sentence_vectors[all_rows] @ query.vector
-        starts = np.cumsum([0] + [len(rows) for _, rows in runs[:-1]])
-        best = np.maximum.reduceat(similarities, starts)
-        for (candidate, _), value in zip(runs, best, strict=True):
+        rows, counts = rows[has], counts[has]
+        firsts = np.cumsum(counts) - counts  # where each candidate's run begins in the gather
+        within = np.arange(counts.sum()) - np.repeat(firsts, counts)
+        gathered = flat[np.repeat(offsets[rows], counts) + within]
+        best = np.maximum.reduceat(self.data.sentence_vectors[gathered] @ query.vector, firsts)
+        scored = (c for c, keep in zip(candidates, has, strict=True) if keep)
+        for candidate, value in zip(scored, best, strict=True):
             candidate.sentence = float(value)
 
     def _fuse(
