@@ -98,6 +98,11 @@ class QAService:
                 current = self._retriever
         return current
 
+    @property
+    def loaded(self) -> bool:
+        """Whether an index is in memory (so reading it cannot block on a load or a build)."""
+        return self._retriever is not None
+
     def _load_or_build(self) -> Retriever:
         """The newest intact index version made with this model, else one built from the documents.
 
