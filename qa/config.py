@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     port: int = 8000
     admin_token: str | None = Field(None, description="Bearer token for write endpoints.")
     max_upload_mb: float = 20.0
+    max_upload_cache_mb: float = Field(
+        500.0,
+        gt=0,
+        description="Room for the web page's uploads in Gradio's cache (emptied hourly); "
+        "further uploads are refused until then.",
+    )
     answer_concurrency: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,
