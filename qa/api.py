@@ -1,7 +1,8 @@
 """The HTTP API over the service: answers, documents, rebuilds. Domain errors become 4xx here.
 
-Model inference runs in the thread pool (plain ``def`` endpoints, ``run_in_threadpool``), so the
-event loop stays free and concurrent questions are answered side by side.
+Model inference runs in the thread pool (``run_in_threadpool``), so the event loop stays free;
+at most ``answer_concurrency`` questions (one per core) are answered at once and concurrent ones
+share one model call (``qa.batching``). /health never waits for a thread.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -111,6 +113,9 @@ def create_api(service: QAService) -> FastAPI:
         },
     )
     admin = [Depends(_admin_guard(service.settings))]
+    # Answers beyond one per core would only contend for the cores and the GIL, slowing every
+    # answer and the event loop; extra requests wait here, in order, holding nothing.
+    answer_slots = anyio.Semaphore(service.settings.answer_concurrency)
 
     @app.post(
         "/answer",
@@ -119,14 +124,19 @@ def create_api(service: QAService) -> FastAPI:
         responses={**_UNREADABLE_BODY, **_error(413, "Request body too large")},
         tags=["answers"],
     )
-    def answer(request: AnswerRequest) -> dict[str, Any]:
+    async def answer(request: AnswerRequest) -> dict[str, Any]:
         """Answer a question with the best sentence and the cited passages, best first."""
-        return service.ask(request.question, request.top_k, request.history).as_dict()
+        async with answer_slots:
+            return await run_in_threadpool(
+                lambda: service.ask(request.question, request.top_k, request.history).as_dict()
+            )
 
     @app.get("/health", response_model=HealthOut, tags=["status"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         """Model, index size and version, and whether a rebuild is running (with progress)."""
-        return service.health()
+        if service.loaded:  # a few attributes read: no thread, so no queue behind the answers
+            return service.health()
+        return await run_in_threadpool(service.health)  # the first load blocks
 
     @app.get("/documents", response_model=list[DocumentOut], tags=["documents"])
     def documents() -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ Every knob has a documented default; override with environment variables prefixe
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,6 +85,18 @@ class Settings(BaseSettings):
     port: int = 8000
     admin_token: str | None = Field(None, description="Bearer token for write endpoints.")
     max_upload_mb: float = 20.0
+    max_upload_cache_mb: float = Field(
+        500.0,
+        gt=0,
+        description="Room for the web page's uploads in Gradio's cache (emptied hourly); "
+        "further uploads are refused until then.",
+    )
+    answer_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="Questions the API answers at once (default: one per core); more wait "
+        "their turn instead of fighting over the cores and Python's GIL.",
+    )
 
 
 @lru_cache

@@ -71,9 +71,14 @@ class BuildReport:
 
 
 def build_lock(index_dir: Path) -> FileLock:
-    """The one-writer lock shared by the CLI and the server."""
+    """The one-writer lock shared by the CLI and the server.
+
+    One lock object per path in a process (``is_singleton``), so a thread that holds it can
+    build inside (an upload holds it from writing its files until the index includes them);
+    another thread or process still waits.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(index_dir / ".build.lock"))
+    return FileLock(str(index_dir / ".build.lock"), is_singleton=True)
 
 
 def index_parameters(settings: Settings, embedder: Embedder) -> dict[str, Any]:

@@ -162,45 +162,54 @@ class Retriever:
         if total == 0:
             return []
         width = min(total, self.settings.candidates)
-        candidates: dict[int, Candidate] = {}
-
-        scores, rows = self.index.faiss_index.search(query.vector[None, :], width)
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row >= 0:
-                candidates.setdefault(int(row), Candidate(int(row))).dense = float(score)
+        scores, found = self.index.faiss_index.search(query.vector[None, :], width)
+        keep = found[0] >= 0
+        rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
+        bm25 = np.zeros(len(rows))
         if components.bm25 and query.tokens:
             bm25_scores = self.index.bm25.get_scores(query.tokens)
-            top = (
-                np.argpartition(-bm25_scores, width - 1)[:width] if width < total else range(total)
-            )
-            for row in top:
-                if bm25_scores[row] > 0:
-                    candidates.setdefault(int(row), Candidate(int(row)))
-            for candidate in candidates.values():
-                candidate.bm25 = float(bm25_scores[candidate.row])
-        missing = [c for c in candidates.values() if c.dense == 0.0]
-        if missing:  # found by BM25 only: their cosine from the stored vectors, in one product
-            dense = self.data.passage_rows([c.row for c in missing]) @ query.vector
-            for candidate, value in zip(missing, dense, strict=True):
-                candidate.dense = float(value)
+            top = np.argpartition(-bm25_scores, width - 1)[:width] if width < total else None
+            top = np.arange(total) if top is None else np.sort(top)
+            extra = top[(bm25_scores[top] > 0) & ~np.isin(top, rows)]  # found by BM25 only
+            rows = np.concatenate([rows, extra])
+            dense = np.concatenate([dense, self.data.passage_rows(extra) @ query.vector])
+            bm25 = bm25_scores[rows].astype(np.float64)
+        candidates = {
+            int(row): Candidate(int(row), dense=float(d), bm25=float(b))
+            for row, d, b in zip(rows, dense, bm25, strict=True)
+        }
         self._score_sentences(query, list(candidates.values()))
         ranked = self._fuse(query, list(candidates.values()), components)
         return self._collapse_duplicates(ranked, top_k)
 
+    def _sentence_runs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence rows of the given passages, concatenated, and how many each passage has."""
+        if self._sentence_order is None and not self._filter_ends:  # each run is first..last
+            firsts = self._first_sentence[rows].astype(np.int64)
+            counts = self._last_sentence[rows].astype(np.int64) - firsts
+            starts = np.cumsum(counts) - counts
+            within = np.arange(counts.sum()) - np.repeat(starts, counts)
+            return np.repeat(firsts, counts) + within, counts
+        runs = [self.sentences_of(int(row)) for row in rows]
+        counts = np.array([len(run) for run in runs], dtype=np.int64)
+        gathered = np.fromiter((r for run in runs for r in run), np.int64, int(counts.sum()))
+        return gathered, counts
+
     def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
         """Each candidate's best sentence by cosine: short, precise evidence that a passage answers.
 
-        One matrix product over all candidates' sentences, then a maximum per candidate's run of
-        rows, instead of a small product per candidate."""
-        runs = [(candidate, self.sentences_of(candidate.row)) for candidate in candidates]
-        runs = [(candidate, rows) for candidate, rows in runs if rows]
-        if not runs:
+        One matrix product over all candidates' sentences, gathered with array operations, then
+        a maximum per candidate's run of rows."""
+        rows = np.array([c.row for c in candidates], dtype=np.int64)
+        gathered, counts = self._sentence_runs(rows)
+        has = counts > 0
+        if not has.any():
             return
-        all_rows = np.fromiter((r for _, rows in runs for r in rows), dtype=np.int64)
-        similarities = self.data.sentence_rows(all_rows) @ query.vector
-        starts = np.cumsum([0] + [len(rows) for _, rows in runs[:-1]])
-        best = np.maximum.reduceat(similarities, starts)
-        for (candidate, _), value in zip(runs, best, strict=True):
+        counts = counts[has]
+        starts = np.cumsum(counts) - counts  # empty runs add no rows, so these index `gathered`
+        best = np.maximum.reduceat(self.data.sentence_rows(gathered) @ query.vector, starts)
+        scored = (c for c, keep in zip(candidates, has, strict=True) if keep)
+        for candidate, value in zip(scored, best, strict=True):
             candidate.sentence = float(value)
 
     def _fuse(

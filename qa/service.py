@@ -98,6 +98,11 @@ class QAService:
                 current = self._retriever
         return current
 
+    @property
+    def loaded(self) -> bool:
+        """Whether an index is in memory (so reading it cannot block on a load or a build)."""
+        return self._retriever is not None
+
     def _load_or_build(self) -> Retriever:
         """The newest intact index version made with this model, else one built from the documents.
 
@@ -287,10 +292,11 @@ class QAService:
                 return report
             change = DocsChange(self.docs_dir)
             try:
+                # Held until the index includes the files: no other build sees them half-done.
                 with build_lock(self.settings.index_dir):
                     for document, data in writes:
                         change.write(document.source, data)
-                report.index = self._rebuild_locked(False).as_dict()
+                    report.index = self._rebuild_locked(False).as_dict()
             except BaseException:
                 self._undo(change)
                 raise
@@ -307,7 +313,7 @@ class QAService:
             try:
                 with build_lock(self.settings.index_dir):
                     change.remove(document.source)
-                report = self._rebuild_locked(False)
+                    report = self._rebuild_locked(False)
             except BaseException:
                 self._undo(change)
                 raise

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from lock_holder import held_elsewhere
 
 from qa import store
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt
-from qa.indexer import build_lock
 from qa.service import QAService
 
 LATE = "Late note\n\nThe Quillmarsh lantern fair was first held in 1901 on the river Brisk.\n"
@@ -58,8 +58,8 @@ def test_start_up_removes_leftovers_and_indexes_the_interrupted_change(
 def test_start_up_leaves_leftovers_to_a_writer_holding_the_lock(
     crashed: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Another process mid-build owns its staging folder: a starting reader must not delete it."""
-    with build_lock(crashed.index_dir), caplog.at_level(logging.INFO, logger="qa.service"):
+    """Another writer mid-build owns its staging folder: a starting reader must not delete it."""
+    with held_elsewhere(crashed.index_dir), caplog.at_level(logging.INFO, logger="qa.service"):
         service = QAService(crashed, embedder)
         health = service.health()
     assert len(leftovers(crashed)) == 5

@@ -15,12 +15,14 @@ from qa.config import Settings
 from qa.service import QAService
 from ui.app import build_chat
 from ui.style import CSS, HEAD, THEME
+from ui.upload_guard import GradioUploadGuard
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The app ``qa serve`` runs: one shared QAService behind the API and the chat."""
     service = QAService(settings)
     app = create_api(service)
+    app.add_middleware(GradioUploadGuard, settings=settings)
     return gr.mount_gradio_app(
         app,
         build_chat(service),
