@@ -85,6 +85,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa.service import QAService
 
     service = QAService(_settings(args))
+    service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
     questions = load_questions(Path(args.file))
     variants = {"full system": Components()}
     if args.ablation:
