@@ -41,8 +41,11 @@ class DocumentActions:
 
     def refresh(self) -> tuple[str, str, Any]:
         """Index status, document list and the delete choices, as they are now."""
+        return self._refresh(self.service.health())
+
+    def _refresh(self, health: dict[str, Any]) -> tuple[str, str, Any]:
         return (
-            render.status_html(self.service.health()),
+            render.status_html(health),
             render.documents_html(self.service.documents()),
             gr.Dropdown(choices=self._choices(), value=None),
         )
@@ -95,9 +98,12 @@ class DocumentActions:
 
     def poll(self) -> tuple[str, str, Any, gr.Timer]:
         """Progress while the rebuild runs; the fresh list and a stopped timer once it is done."""
-        status, table, choices = self.refresh()
-        running = bool(self.service.health()["rebuild"]["running"])
-        return status, table, choices, gr.Timer(active=running)
+        # One snapshot decides both what is shown and whether to poll again: read twice, a
+        # rebuild ending in between left "Rebuilding…" on screen with the timer stopped. A
+        # rebuild swaps its index in before it stops running, so the list read after is fresh.
+        health = self.service.health()
+        status, table, choices = self._refresh(health)
+        return status, table, choices, gr.Timer(active=bool(health["rebuild"]["running"]))
 
     def _status(self) -> str:
         return render.status_html(self.service.health())
