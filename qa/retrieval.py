@@ -129,15 +129,8 @@ class Retriever:
 
     def sentences_of(self, passage_row: int) -> list[int]:
         """Rows of the sentences lying inside a passage, in order."""
-        first = int(self._first_sentence[passage_row])
-        last = int(self._last_sentence[passage_row])
-        if self._sentence_order is None and not self._filter_ends:
-            return list(range(first, last))
-        order = self._sentence_order
-        rows = order[first:last] if order is not None else np.arange(first, last)
-        if self._filter_ends:
-            rows = rows[self.data.sentences.end[rows] <= self.data.passages.end[passage_row]]
-        return [int(r) for r in rows]
+        rows, _ = self._sentence_runs(np.array([passage_row], dtype=np.int64))
+        return rows.tolist()
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
@@ -183,16 +176,19 @@ class Retriever:
         return self._collapse_duplicates(ranked, top_k)
 
     def _sentence_runs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sentence rows of the given passages, concatenated, and how many each passage has."""
-        if self._sentence_order is None and not self._filter_ends:  # each run is first..last
-            firsts = self._first_sentence[rows].astype(np.int64)
-            counts = self._last_sentence[rows].astype(np.int64) - firsts
-            starts = np.cumsum(counts) - counts
-            within = np.arange(counts.sum()) - np.repeat(starts, counts)
-            return np.repeat(firsts, counts) + within, counts
-        runs = [self.sentences_of(int(row)) for row in rows]
-        counts = np.array([len(run) for run in runs], dtype=np.int64)
-        gathered = np.fromiter((r for run in runs for r in run), np.int64, int(counts.sum()))
+        """The sentence rows of the given passages, concatenated in order, and how many each
+        passage has: array operations only (this runs for every candidate of every question)."""
+        firsts = self._first_sentence[rows].astype(np.int64)
+        counts = self._last_sentence[rows].astype(np.int64) - firsts
+        starts = np.cumsum(counts) - counts
+        positions = np.repeat(firsts, counts) + np.arange(counts.sum()) - np.repeat(starts, counts)
+        order = self._sentence_order
+        gathered = order[positions].astype(np.int64) if order is not None else positions
+        if self._filter_ends:  # overlapping sentences: keep those ending inside the passage
+            owner = np.repeat(np.arange(len(rows)), counts)
+            inside = self.data.sentences.end[gathered] <= self.data.passages.end[rows][owner]
+            gathered = gathered[inside]
+            counts = np.bincount(owner[inside], minlength=len(rows)).astype(np.int64)
         return gathered, counts
 
     def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
@@ -251,7 +247,7 @@ class Retriever:
             # year (a 2019 article recalling 2016) counts half.
             scale = 1.0 / (settings.rrf_k + 1) if settings.fusion == "rrf" else 1.0
             for candidate in candidates:
-                doc_id = self.data.passages[candidate.row].doc_id
+                doc_id = self.data.passages.doc_id(candidate.row)
                 if self.published_years[doc_id] & query.years:
                     candidate.score += settings.date_boost * scale
                 elif self.text_years.get(candidate.row, frozenset()) & query.years:
@@ -268,12 +264,12 @@ class Retriever:
         matrix = self.data.passage_rows([c.row for c in window])
         vectors = {c.row: matrix[i] for i, c in enumerate(window)}
         for candidate in window:
-            doc_id = self.data.passages[candidate.row].doc_id
+            doc_id = self.data.passages.doc_id(candidate.row)
             twin = next(
                 (
                     k
                     for k in kept
-                    if self.data.passages[k.row].doc_id != doc_id
+                    if self.data.passages.doc_id(k.row) != doc_id
                     and float(vectors[k.row] @ vectors[candidate.row])
                     >= self.settings.dedup_similarity
                 ),

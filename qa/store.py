@@ -129,6 +129,10 @@ class Spans(Sequence[PassageRecord]):
             return Spans(self.doc_ids, self.doc[i], self.start[i], self.end[i])
         return PassageRecord(self.doc_ids[self.doc[i]], int(self.start[i]), int(self.end[i]))
 
+    def doc_id(self, i: int) -> str:
+        """The document of record ``i``, without building the record."""
+        return self.doc_ids[self.doc[i]]
+
     def __iter__(self) -> Iterator[PassageRecord]:
         doc_ids = self.doc_ids
         for doc, start, end in zip(
