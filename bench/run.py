@@ -109,7 +109,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
 def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     from bench.backends import build_workload, dev_hit_at_1, load_embedders, throughput
     from bench.corpus import sample_questions, synthetic_corpus, write_corpus
-    from bench.latency import in_process_latency
+    from bench.latency import floor_of, in_process_latency
     from bench.measure import Stopwatch, folder_bytes, peak_rss_mb, progress
     from qa.config import get_settings
     from qa.indexer import build_index
@@ -214,12 +214,7 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     progress(f"in-process latency: {latency}")
 
     if not options.no_http:
-        faiss_index = service.retriever.index.faiss_index
-
-        def floor(question: str) -> None:
-            faiss_index.search(embedder.encode([question]), 5)
-
-        results.update(_http(settings, questions, options, work, floor))
+        results.update(_http(settings, questions, options, work, floor_of(service)))
     if options.large:
         from bench.large import compare_exact_hnsw
 
