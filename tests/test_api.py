@@ -53,6 +53,19 @@ def test_sample_question_cites_the_2019_rating_with_exact_offsets(reader: TestCl
     assert_offsets_valid(reader, answer)
 
 
+def test_answer_body_is_the_documented_model_and_the_service_answer(reader: TestClient) -> None:
+    """/answer writes the Answer dataclass as JSON itself, so check it against both ends."""
+    response = reader.post("/answer", json={"question": SAMPLE_QUESTION, "top_k": 3})
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    AnswerOut.model_validate(body, strict=True)
+    service = reader.app.state.service  # type: ignore[attr-defined]
+    expected = service.ask(SAMPLE_QUESTION, 3).as_dict()
+    for timing in (body, expected):
+        timing.pop("took_ms")
+    assert body == expected
+
+
 def test_top_k_and_history_are_honoured(reader: TestClient) -> None:
     response = reader.post(
         "/answer",
