@@ -11,7 +11,8 @@ is measured against exact float32 search, so it includes what the 8-bit codes lo
 
 Memory is reported per passage as a served version holds it apart from the text: the FAISS index
 (graph and codes), the int8 sentence vectors (at the corpus's sentences per passage) and the
-passage and sentence positions, counted by the store's own ``IndexData.nbytes``.
+passage and sentence positions, counted by the store's own ``IndexData.nbytes``; plus the BM25
+postings per passage of the real corpus the vectors come from (a million texts are not built).
 """
 
 from __future__ import annotations
@@ -81,12 +82,14 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
 def memory_per_passage(
     index: faiss.Index,
     sentences_per_passage: float = SENTENCES_PER_PASSAGE,
+    bm25_bytes_per_passage: float = 0.0,
     passages_per_document: float = PASSAGES_PER_DOCUMENT,
 ) -> dict[str, Any]:
     """Bytes per passage a served version holds in memory apart from the text, for an index of
     ``index.ntotal`` passages: the store's own accounting (``IndexData.nbytes``) of a version with
-    this FAISS index, its sentence codes and its positions. The zero arrays stand in for real
-    ones of the same shape and type (the pages of ``np.zeros`` are not touched)."""
+    this FAISS index, its sentence codes and its positions, plus BM25 as measured on a real
+    corpus. The zero arrays stand in for real ones of the same shape and type (the pages of
+    ``np.zeros`` are not touched)."""
     passages = int(index.ntotal)
     sentences = round(passages * sentences_per_passage)
     documents = max(1, round(passages / passages_per_document))
@@ -102,7 +105,7 @@ def memory_per_passage(
         sentences=spans(sentences),
         sentence_codes=np.zeros((sentences, index.d), np.int8),
     )
-    parts = data.nbytes()
+    parts = {**data.nbytes(), "bm25": round(bm25_bytes_per_passage * passages)}
     per_passage = {f"{name}_bytes": round(value / passages, 1) for name, value in parts.items()}
     return {
         "sentences_per_passage": round(sentences / passages, 3),
@@ -120,6 +123,7 @@ def compare_exact_hnsw(
     k: int = 10,
     served: tuple[int, int] = (DEFAULT_EF_SEARCH, _CANDIDATES),
     sentences_per_passage: float = SENTENCES_PER_PASSAGE,
+    bm25_bytes_per_passage: float = 0.0,
 ) -> dict[str, Any]:
     """Build both indexes over ``size`` noisy vectors and search each with the same queries.
 
@@ -147,7 +151,9 @@ def compare_exact_hnsw(
     result["hnsw_type"] = type(hnsw).__name__
     result["hnsw_bytes_per_vector"] = round(_index_bytes(hnsw) / size, 1)  # as written to disk
     result["hnsw_memory_bytes_per_vector"] = round(faiss_memory_bytes(hnsw) / size, 1)
-    result["memory_per_passage"] = memory_per_passage(hnsw, sentences_per_passage)
+    result["memory_per_passage"] = memory_per_passage(
+        hnsw, sentences_per_passage, bm25_bytes_per_passage
+    )
     progress(f"large: {size} memory per passage: {result['memory_per_passage']}")
     codes = faiss.downcast_index(hnsw.storage)
     if isinstance(codes, faiss.IndexScalarQuantizer):

@@ -217,8 +217,10 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
         results.update(_http(settings, questions, options, work, floor_of(service)))
     if options.large:
         from bench.large import compare_exact_hnsw
+        from qa.store import bm25_memory_bytes
 
-        vectors = service.retriever.data.passage_vectors
+        retriever = service.retriever
+        vectors = retriever.data.passage_vectors
         queries = embedder.encode(questions + sample_questions(corpus, 170, seed=2))
         sizes = [int(size) for size in options.large_sizes.split(",") if size.strip()]
         results["large"] = [
@@ -228,6 +230,8 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
                 size,
                 settings.hnsw_m,
                 served=(settings.hnsw_ef_search, settings.candidates),
+                sentences_per_passage=len(retriever.data.sentences) / len(vectors),
+                bm25_bytes_per_passage=bm25_memory_bytes(retriever.index.bm25) / len(vectors),
             )
             for size in sizes
         ]

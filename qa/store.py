@@ -290,10 +290,27 @@ def faiss_memory_bytes(index: faiss.Index) -> int:
 
 
 def build_bm25(texts: list[str]) -> bm25s.BM25:
-    """BM25 over stemmed, lower-cased words; our own tokenizer so queries match identically."""
-    retriever = bm25s.BM25()
+    """BM25 over stemmed, lower-cased words; our own tokenizer so queries match identically.
+
+    Each (word, passage) score is kept as float16: half the memory of float32 (about 100 bytes a
+    passage), off by at most 0.06% of the top score, and summed in float32 once loaded."""
+    retriever = bm25s.BM25(dtype="float16")
     retriever.index([bm25_tokenize(t) for t in texts] or [["_"]], show_progress=False)
     return retriever
+
+
+def bm25_memory_bytes(bm25: bm25s.BM25) -> int:
+    """Bytes of a BM25 index's postings: a score and a passage number per (word, passage), and a
+    pointer per word. Its vocabulary (a dict of words) grows far slower than the passages and is
+    not counted."""
+    return sum(int(bm25.scores[part].nbytes) for part in ("data", "indices", "indptr"))
+
+
+def load_bm25(folder: Path) -> bm25s.BM25:
+    """A saved BM25 index, scoring in float32 whatever precision its scores are stored in."""
+    bm25 = bm25s.BM25.load(str(folder))
+    bm25.dtype = "float32"  # the dtype a query's sum is made in; the stored scores keep theirs
+    return bm25
 
 
 def write_version(
@@ -460,7 +477,7 @@ def load_version(index_dir: Path, version: str | None = None) -> LoadedIndex:
             sentence_codes=np.load(folder / "sentences.npy", allow_pickle=False),
             manifest=manifest,
         )
-        bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        bm25 = load_bm25(folder / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexCorrupt(f"{version}: {error}") from None
     _check_consistent(version, data, faiss_index)

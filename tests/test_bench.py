@@ -48,8 +48,14 @@ def test_hnsw_comparison_reports_recall_against_exact() -> None:
     vectors = noisy_vectors(base, 500)
     assert vectors.shape == (500, 16)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    result = compare_exact_hnsw(base, base[:10], 500, hnsw_m=8, ef_values=(16, 64))
+    result = compare_exact_hnsw(
+        base, base[:10], 500, hnsw_m=8, ef_values=(16, 64), bm25_bytes_per_passage=100.0
+    )
     assert result["vectors"] == 500 and result["exact"]["p50_ms"] > 0
+    memory = result["memory_per_passage"]
+    assert memory["bm25_bytes"] == 100.0
+    parts = [v for k, v in memory.items() if k.endswith("_bytes") and k != "total_bytes"]
+    assert memory["total_bytes"] == pytest.approx(sum(parts), abs=0.5)
     for figures in result["hnsw"].values():
         assert 0.5 <= figures["recall_at_10"] <= 1.0
     assert recall_at(np.array([[1, 2]]), np.array([[2, 3]])) == 0.5

@@ -1,4 +1,5 @@
-"""Compact vectors: int8 sentence codes and 8-bit HNSW codes with fixed scales.
+"""Compact vectors: int8 sentence codes and 8-bit HNSW codes with fixed scales; half-precision
+BM25 scores.
 
 A reused vector must come back bit-identical however many incremental builds reuse it (a scale
 fitted to the data would move every code a little on each build), and quantised scores must stay
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import bm25s
 import faiss
 import numpy as np
 import pytest
@@ -26,6 +28,7 @@ from qa.store import (
     load_version,
     quantize_sentences,
 )
+from qa.text import bm25_tokenize
 
 EXTRA_DOCS = [
     "Lambeth children's services were rated requires improvement by inspectors in 2021.\n",
@@ -114,6 +117,22 @@ def test_quantised_sentence_scores_are_close_to_float_scores(
         floats = exact @ question
         assert np.max(np.abs(quantised - floats)) < 0.005
         assert np.corrcoef(quantised, floats)[0, 1] > 0.999
+
+
+def test_bm25_scores_are_stored_in_half_precision_and_summed_in_single(
+    seeds_index: Settings,
+) -> None:
+    loaded = load_version(seeds_index.index_dir)
+    assert loaded.bm25.scores["data"].dtype == np.float16
+    texts = [loaded.data.passage_text(i) for i in range(len(loaded.data.passages))]
+    full = bm25s.BM25()  # float32 throughout: what the stored scores stand for
+    full.index([bm25_tokenize(t) for t in texts], show_progress=False)
+    for question in ("which borough stayed good in 2019", "Ofsted inspection of Westminster"):
+        tokens = bm25_tokenize(question)
+        stored, exact = loaded.bm25.get_scores(tokens), full.get_scores(tokens)
+        assert stored.dtype == np.float32
+        assert np.max(np.abs(stored - exact)) <= 1e-3 * exact.max()
+        assert np.argmax(stored) == np.argmax(exact)
 
 
 def test_hnsw_index_serves_answers(settings: Settings, embedder: Embedder) -> None:
