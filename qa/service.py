@@ -24,6 +24,7 @@ from qa.errors import (
     QAError,
     UploadTooLarge,
 )
+from qa.following import PublishedVersionWatch, current_name
 from qa.indexer import BuildReport, build_index, build_lock
 from qa.retrieval import Components, Retriever
 from qa.store import check_model, clean_temp_folders, load_newest_intact, load_version
@@ -84,6 +85,8 @@ class QAService:
         # One writer at a time in this process; the build's file lock keeps out other processes.
         # A plain Lock (not RLock): start_rebuild's thread releases what the caller acquired.
         self._write_lock = threading.Lock()
+        # A version published by another process (a build run in a terminal) is swapped in.
+        self._published = PublishedVersionWatch(self.settings.index_dir, self._swap_in_published)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -96,7 +99,35 @@ class QAService:
                 if self._retriever is None:
                     self._retriever = self._load_or_build()
                 current = self._retriever
+        else:
+            self._published.check(current.index.version)
         return current
+
+    def _swap_in_published(self, name: str) -> bool:
+        """Load, verify and serve a version another process published; False if it is unusable."""
+        if self._write_lock.locked():  # a write of ours is running: it swaps its own version in
+            return True
+        try:
+            loaded = load_version(self.settings.index_dir, name)
+            check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
+            fresh = Retriever(loaded, self.embedder, self.settings)
+        except Exception as error:  # a thread nobody waits for: say why, keep serving
+            self.notice = f"index version {name} was not loaded ({error}); serving the previous one"
+            log.error(
+                "not serving index version %s: %s",
+                name,
+                error,
+                exc_info=not isinstance(error, QAError),
+            )
+            return False
+        with self._swap_lock:
+            # Only if it is still the newest: a write of ours may have published since.
+            if self._write_lock.locked() or current_name(self.settings.index_dir) != name:
+                return True
+            self._retriever = fresh
+        self.notice = None
+        log.warning("now serving index version %s, published by another process", name)
+        return True
 
     @property
     def loaded(self) -> bool:
@@ -115,6 +146,8 @@ class QAService:
             build_index(self.settings, self.embedder)  # a crashed upload or delete: catch up
         try:
             loaded, self.notice = load_newest_intact(index_dir)
+            if current_name(index_dir) != loaded.version:  # CURRENT's own version is damaged
+                self._published.refuse(current_name(index_dir))
             check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
         except IndexMissing:
             log.info("no index yet in %s: building it from %s", index_dir, self.docs_dir)

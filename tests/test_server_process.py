@@ -6,8 +6,11 @@ the current index. Run with ``pytest -s`` to see the figures.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ import httpx
 import pytest
 from live_server import LiveServer, live_server
 
-from qa.config import Settings
+from qa.config import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -106,4 +109,34 @@ def test_answers_during_a_full_rebuild(server: LiveServer) -> None:
     assert during > 0
     assert health["rebuild"]["last_error"] is None and health["rebuild"]["last_report"]["full"]
     assert health["documents"] == len(texts)
+    http.close()
+
+
+def test_a_build_run_in_a_terminal_is_served_without_a_restart(server: LiveServer) -> None:
+    """The third way of use: drop a file in the docs folder, run ``qa index build``."""
+    http = httpx.Client(base_url=server.url, timeout=60)
+    before = http.get("/health").json()
+    (server.docs_dir / "ferries.txt").write_text(
+        "Brisk river ferries ran every hour between Quillmarsh and Ottery until 1931.\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    built = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", "build", "--docs", str(server.docs_dir)]
+        + ["--index", str(server.index_dir)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    deadline = time.monotonic() + 60
+    health = before
+    while health["index_version"] == before["index_version"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = http.get("/health").json()
+    assert health["index_version"] != before["index_version"]
+    assert health["documents"] == before["documents"] + 1 and health["notice"] is None
+    answer = http.post("/answer", json={"question": "How often did the river ferries run?"})
+    assert answer.json()["passages"][0]["source"] == "ferries.txt"
     http.close()
