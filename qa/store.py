@@ -252,7 +252,7 @@ def build_faiss_index(
     """Exact inner product (cosine on normalised vectors) or HNSW for large corpora.
 
     The HNSW index stores each vector as 8-bit codes over the fixed range +-CODE_RANGE (an
-    ``IndexHNSWSQ`` whose quantiser is set, not trained), about 650 bytes a vector with M=32
+    ``IndexHNSWSQ`` whose quantiser is set, not trained), about 530 bytes a vector with M=16
     instead of 1.8 KB for float32. efSearch is saved with the index (FAISS writes it), so setting
     it here is what every later search uses; ``load_version`` sets it again from the manifest.
     """
