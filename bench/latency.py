@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.measure import latency_summary, timed_ms
 from qa.service import QAService
+from qa.store import search_one_thread
 
 
 def floor_of(service: QAService) -> Callable[[str], None]:
@@ -18,8 +19,8 @@ def floor_of(service: QAService) -> Callable[[str], None]:
     embedder = service.embedder
     faiss_index = service.retriever.index.faiss_index
 
-    def floor(question: str) -> None:
-        faiss_index.search(embedder.encode([question]), 5)
+    def floor(question: str) -> None:  # searched as retrieval searches: one thread, no spinning
+        search_one_thread(faiss_index, embedder.encode([question]), 5)
 
     return floor
 

@@ -11,7 +11,7 @@ from qa.aliases import AliasTable
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
-from qa.store import LoadedIndex
+from qa.store import LoadedIndex, search_one_thread
 from qa.text import bm25_tokenize, stem, words
 
 
@@ -155,7 +155,7 @@ class Retriever:
         if total == 0:
             return []
         width = min(total, self.settings.candidates)
-        scores, found = self.index.faiss_index.search(query.vector[None, :], width)
+        scores, found = search_one_thread(self.index.faiss_index, query.vector[None, :], width)
         keep = found[0] >= 0
         rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
         bm25 = np.zeros(len(rows))
