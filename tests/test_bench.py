@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.corpus import sample_questions, synthetic_corpus
+from bench.http import Client
 from bench.large import compare_exact_hnsw, noisy_vectors, recall_at
 from bench.run import main as bench_main
 from qa.chunking import chunk_text
@@ -86,3 +89,30 @@ def test_cli_passes_options_through_to_the_harness(capsys: pytest.CaptureFixture
         cli_main(["bench", "--help"])
     assert stopped.value.code == 0
     assert "--passages" in capsys.readouterr().out
+
+
+class _ClosesSilently(BaseHTTPRequestHandler):
+    """Keeps-alive in words, then drops the connection, as uvicorn does with an idle one."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+        self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_client_reconnects_when_the_server_dropped_an_idle_connection() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ClosesSilently)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(server.server_address[1], timeout=5)
+        assert all(client.health() > 0 for _ in range(3))  # each after the server hung up
+        client.close()
+    finally:
+        server.shutdown()
