@@ -11,7 +11,7 @@ from qa.aliases import AliasTable
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
-from qa.store import LoadedIndex, search_one_thread
+from qa.store import LoadedIndex, bm25_scores, search_one_thread
 from qa.text import bm25_tokenize, stem, words
 
 
@@ -160,13 +160,13 @@ class Retriever:
         rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
         bm25 = np.zeros(len(rows))
         if components.bm25 and query.tokens:
-            bm25_scores = self.index.bm25.get_scores(query.tokens)
-            top = np.argpartition(-bm25_scores, width - 1)[:width] if width < total else None
+            every_bm25 = bm25_scores(self.index.bm25, query.tokens)
+            top = np.argpartition(-every_bm25, width - 1)[:width] if width < total else None
             top = np.arange(total) if top is None else np.sort(top)
-            extra = top[(bm25_scores[top] > 0) & ~np.isin(top, rows)]  # found by BM25 only
+            extra = top[(every_bm25[top] > 0) & ~np.isin(top, rows)]  # found by BM25 only
             rows = np.concatenate([rows, extra])
             dense = np.concatenate([dense, self.data.passage_rows(extra) @ query.vector])
-            bm25 = bm25_scores[rows].astype(np.float64)
+            bm25 = every_bm25[rows].astype(np.float64)
         candidates = {
             int(row): Candidate(int(row), dense=float(d), bm25=float(b))
             for row, d, b in zip(rows, dense, bm25, strict=True)

@@ -324,6 +324,23 @@ def bm25_memory_bytes(bm25: bm25s.BM25) -> int:
     return sum(int(bm25.scores[part].nbytes) for part in ("data", "indices", "indptr"))
 
 
+def bm25_scores(bm25: bm25s.BM25, tokens: list[str]) -> np.ndarray:
+    """Every passage's BM25 score for ``tokens``, as ``bm25.get_scores`` gives it, faster.
+
+    The same sum of the stored (word, passage) scores, a word counted as often as the query
+    repeats it; but one ``np.bincount`` instead of bm25s's ``np.add.at`` (without numba), which
+    took 0.8 ms a question at 10,000 passages."""
+    vocabulary, scores = bm25.vocab_dict, bm25.scores
+    ids = np.array([vocabulary[t] for t in tokens if t in vocabulary], dtype=np.int64)
+    indptr = scores["indptr"]
+    spans = [slice(int(a), int(b)) for a, b in zip(indptr[ids], indptr[ids + 1], strict=True)]
+    if not spans:
+        return np.zeros(int(scores["num_docs"]), dtype=np.float64)
+    rows = np.concatenate([scores["indices"][span] for span in spans])
+    weights = np.concatenate([scores["data"][span] for span in spans]).astype(np.float64)
+    return np.bincount(rows, weights=weights, minlength=int(scores["num_docs"]))
+
+
 def load_bm25(folder: Path) -> bm25s.BM25:
     """A saved BM25 index, scoring in float32 whatever precision its scores are stored in."""
     bm25 = bm25s.BM25.load(str(folder))

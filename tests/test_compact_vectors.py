@@ -23,6 +23,7 @@ from qa.indexer import build_index
 from qa.service import QAService
 from qa.store import (
     IndexData,
+    bm25_scores,
     build_faiss_index,
     dequantize_sentences,
     load_version,
@@ -133,6 +134,20 @@ def test_bm25_scores_are_stored_in_half_precision_and_summed_in_single(
         assert stored.dtype == np.float32
         assert np.max(np.abs(stored - exact)) <= 1e-3 * exact.max()
         assert np.argmax(stored) == np.argmax(exact)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["which borough stayed good in 2019", "good good Ofsted", "zzqx unknownword", ""],
+)
+def test_bm25_scores_are_bm25s_own_scores(seeds_index: Settings, question: str) -> None:
+    """Our bincount sum against bm25s's get_scores: repeated words count twice, unknown none."""
+    bm25 = load_version(seeds_index.index_dir).bm25
+    tokens = bm25_tokenize(question)
+    ours = bm25_scores(bm25, tokens)
+    theirs = bm25.get_scores(tokens) if tokens else np.zeros(len(ours))
+    assert ours.shape == theirs.shape
+    assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_hnsw_index_serves_answers(settings: Settings, embedder: Embedder) -> None:
