@@ -150,7 +150,10 @@ class Retriever:
     def search(
         self, query: Query, top_k: int, components: Components = Components()
     ) -> list[Candidate]:
-        """Ranked candidates, best first, near-duplicates folded into the first of them."""
+        """Ranked candidates, best first, near-duplicates folded into the first of them.
+
+        Evidence and fusion are arrays over all candidates (a hundred or more); Candidate
+        objects are made only for the few that can still be returned."""
         total = len(self.data.passages)
         if total == 0:
             return []
@@ -167,12 +170,18 @@ class Retriever:
             rows = np.concatenate([rows, extra])
             dense = np.concatenate([dense, self.data.passage_rows(extra) @ query.vector])
             bm25 = every_bm25[rows].astype(np.float64)
-        candidates = {
-            int(row): Candidate(int(row), dense=float(d), bm25=float(b))
-            for row, d, b in zip(rows, dense, bm25, strict=True)
-        }
-        self._score_sentences(query, list(candidates.values()))
-        ranked = self._fuse(query, list(candidates.values()), components)
+        sentence = self._sentence_scores(query, rows)
+        evidence = {"dense": dense, "bm25": bm25, "sentence": sentence}
+        score = self._fused(query, rows, evidence, components)
+        # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
+        # the ones that matter without comparing every candidate with every other.
+        window = np.argsort(-score, kind="stable")[: top_k * 3]  # stable: ties keep their order
+        ranked = [
+            Candidate(
+                int(rows[i]), float(dense[i]), float(bm25[i]), float(sentence[i]), float(score[i])
+            )
+            for i in window.tolist()
+        ]
         return self._collapse_duplicates(ranked, top_k)
 
     def _sentence_runs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,27 +200,30 @@ class Retriever:
             counts = np.bincount(owner[inside], minlength=len(rows)).astype(np.int64)
         return gathered, counts
 
-    def _score_sentences(self, query: Query, candidates: list[Candidate]) -> None:
-        """Each candidate's best sentence by cosine: short, precise evidence that a passage answers.
+    def _sentence_scores(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """Each candidate's best sentence by cosine (0 without sentences): short, precise evidence
+        that a passage answers.
 
         One matrix product over all candidates' sentences, gathered with array operations, then
         a maximum per candidate's run of rows."""
-        rows = np.array([c.row for c in candidates], dtype=np.int64)
+        best = np.zeros(len(rows))
         gathered, counts = self._sentence_runs(rows)
         has = counts > 0
-        if not has.any():
-            return
-        counts = counts[has]
-        starts = np.cumsum(counts) - counts  # empty runs add no rows, so these index `gathered`
-        best = np.maximum.reduceat(self.data.sentence_rows(gathered) @ query.vector, starts)
-        scored = (c for c, keep in zip(candidates, has, strict=True) if keep)
-        for candidate, value in zip(scored, best, strict=True):
-            candidate.sentence = float(value)
+        if has.any():
+            counts = counts[has]
+            starts = np.cumsum(counts) - counts  # empty runs add no rows: these index `gathered`
+            scores = self.data.sentence_rows(gathered) @ query.vector
+            best[has] = np.maximum.reduceat(scores, starts)
+        return best
 
-    def _fuse(
-        self, query: Query, candidates: list[Candidate], components: Components
-    ) -> list[Candidate]:
-        """Weighted fusion of the evidence lists, plus a bonus for passages about the asked year.
+    def _fused(
+        self,
+        query: Query,
+        rows: np.ndarray,
+        evidence: dict[str, np.ndarray],
+        components: Components,
+    ) -> np.ndarray:
+        """Weighted fusion of the evidence arrays, plus a bonus for passages about the asked year.
 
         ``fusion="score"`` adds min-max normalised scores, which keeps how far apart candidates
         are; ``fusion="rrf"`` adds reciprocal ranks, which only keeps their order.
@@ -226,10 +238,9 @@ class Retriever:
             )
             if enabled
         ]
-        for candidate in candidates:
-            candidate.score = 0.0
+        score = np.zeros(len(rows))
         for weight, name in lists:
-            values = np.array([getattr(c, name) for c in candidates], dtype=np.float64)
+            values = evidence[name]
             if settings.fusion == "rrf":
                 order = np.argsort(-values, kind="stable")
                 contribution = np.zeros(len(values))
@@ -240,27 +251,24 @@ class Retriever:
                 contribution = (
                     weight * (values - values.min()) / spread if spread > 0 else 0 * values
                 )
-            for candidate, value in zip(candidates, contribution, strict=True):
-                candidate.score += float(value)
+            score += contribution
         if components.dates and query.years:
             # A document published in the asked year counts fully; one that only mentions the
             # year (a 2019 article recalling 2016) counts half.
             scale = 1.0 / (settings.rrf_k + 1) if settings.fusion == "rrf" else 1.0
-            for candidate in candidates:
-                doc_id = self.data.passages.doc_id(candidate.row)
+            for i, row in enumerate(rows.tolist()):
+                doc_id = self.data.passages.doc_id(row)
                 if self.published_years[doc_id] & query.years:
-                    candidate.score += settings.date_boost * scale
-                elif self.text_years.get(candidate.row, frozenset()) & query.years:
-                    candidate.score += 0.5 * settings.date_boost * scale
-        return sorted(candidates, key=lambda c: c.score, reverse=True)
+                    score[i] += settings.date_boost * scale
+                elif self.text_years.get(row, frozenset()) & query.years:
+                    score[i] += 0.5 * settings.date_boost * scale
+        return score
 
-    def _collapse_duplicates(self, ranked: list[Candidate], top_k: int) -> list[Candidate]:
-        """The first ``top_k`` distinct passages: one that says the same as a better-ranked passage
-        of another document (cosine above ``dedup_similarity``) is folded into it as a citation."""
+    def _collapse_duplicates(self, window: list[Candidate], top_k: int) -> list[Candidate]:
+        """The first ``top_k`` distinct passages of ``window`` (ranked): one that says the same as
+        a better-ranked passage of another document (cosine above ``dedup_similarity``) is folded
+        into it as a citation."""
         kept: list[Candidate] = []
-        # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
-        # the ones that matter without comparing every candidate with every other.
-        window = ranked[: top_k * 3]
         matrix = self.data.passage_rows([c.row for c in window])
         vectors = {c.row: matrix[i] for i, c in enumerate(window)}
         for candidate in window:
