@@ -108,9 +108,7 @@ class QAService:
         if self._write_lock.locked():  # a write of ours is running: it swaps its own version in
             return True
         try:
-            loaded = load_version(self.settings.index_dir, name)
-            check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
-            fresh = Retriever(loaded, self.embedder, self.settings)
+            fresh = self._open(name)
         except Exception as error:  # a thread nobody waits for: say why, keep serving
             self.notice = f"index version {name} was not loaded ({error}); serving the previous one"
             log.error(
@@ -129,6 +127,12 @@ class QAService:
         log.warning("now serving index version %s, published by another process", name)
         return True
 
+    def _open(self, version: str | None = None) -> Retriever:
+        """A retriever over ``version`` (CURRENT's by default), verified and made by our model."""
+        loaded = load_version(self.settings.index_dir, version)
+        check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
+        return Retriever(loaded, self.embedder, self.settings)
+
     @property
     def loaded(self) -> bool:
         """Whether an index is in memory (so reading it cannot block on a load or a build)."""
@@ -146,8 +150,9 @@ class QAService:
             build_index(self.settings, self.embedder)  # a crashed upload or delete: catch up
         try:
             loaded, self.notice = load_newest_intact(index_dir)
-            if current_name(index_dir) != loaded.version:  # CURRENT's own version is damaged
-                self._published.refuse(current_name(index_dir))
+            named = current_name(index_dir)
+            if named != loaded.version:  # CURRENT's own version is damaged
+                self._published.refuse(named)
             check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
         except IndexMissing:
             log.info("no index yet in %s: building it from %s", index_dir, self.docs_dir)
@@ -380,8 +385,7 @@ class QAService:
         self.status = RebuildStatus(running=True, started_at=time.time())
         try:
             report = build_index(self.settings, self.embedder, full, self._progress)
-            loaded = load_version(self.settings.index_dir)
-            fresh = Retriever(loaded, self.embedder, self.settings)
+            fresh = self._open()
             with self._swap_lock:
                 self._retriever = fresh  # readers holding the old one finish with it
             self.notice = None

@@ -120,18 +120,27 @@ def test_quantised_sentence_scores_are_close_to_float_scores(
         assert np.corrcoef(quantised, floats)[0, 1] > 0.999
 
 
-def test_bm25_scores_are_stored_in_half_precision_and_summed_in_single(
+def full_precision_bm25(seeds_index: Settings) -> bm25s.BM25:
+    """bm25s's own float32 index over the seeds' passages: what the stored scores stand for."""
+    data = load_version(seeds_index.index_dir).data
+    full = bm25s.BM25()
+    full.index(
+        [bm25_tokenize(data.passage_text(i)) for i in range(len(data.passages))],
+        show_progress=False,
+    )
+    return full
+
+
+def test_bm25_scores_are_stored_in_half_precision_and_summed_in_double(
     seeds_index: Settings,
 ) -> None:
     loaded = load_version(seeds_index.index_dir)
     assert loaded.bm25.scores["data"].dtype == np.float16
-    texts = [loaded.data.passage_text(i) for i in range(len(loaded.data.passages))]
-    full = bm25s.BM25()  # float32 throughout: what the stored scores stand for
-    full.index([bm25_tokenize(t) for t in texts], show_progress=False)
+    full = full_precision_bm25(seeds_index)
     for question in ("which borough stayed good in 2019", "Ofsted inspection of Westminster"):
         tokens = bm25_tokenize(question)
-        stored, exact = loaded.bm25.get_scores(tokens), full.get_scores(tokens)
-        assert stored.dtype == np.float32
+        stored, exact = bm25_scores(loaded.bm25, tokens), full.get_scores(tokens)
+        assert stored.dtype == np.float64
         assert np.max(np.abs(stored - exact)) <= 1e-3 * exact.max()
         assert np.argmax(stored) == np.argmax(exact)
 
@@ -141,8 +150,9 @@ def test_bm25_scores_are_stored_in_half_precision_and_summed_in_single(
     ["which borough stayed good in 2019", "good good Ofsted", "zzqx unknownword", ""],
 )
 def test_bm25_scores_are_bm25s_own_scores(seeds_index: Settings, question: str) -> None:
-    """Our bincount sum against bm25s's get_scores: repeated words count twice, unknown none."""
-    bm25 = load_version(seeds_index.index_dir).bm25
+    """Our bincount sum against bm25s's get_scores over the same arrays: repeated words count
+    twice, unknown ones not at all."""
+    bm25 = full_precision_bm25(seeds_index)
     tokens = bm25_tokenize(question)
     ours = bm25_scores(bm25, tokens)
     theirs = bm25.get_scores(tokens) if tokens else np.zeros(len(ours))
