@@ -1,8 +1,9 @@
 """The HTTP API over the service: answers, documents, rebuilds. Domain errors become 4xx here.
 
-Model inference runs in the thread pool (``run_in_threadpool``), so the event loop stays free;
-at most ``answer_concurrency`` questions (one per core) are answered at once and concurrent ones
-share one model call (``qa.batching``). /health never waits for a thread.
+Questions go to answer worker processes (``qa.answer_pool``; ``answer_workers``, one per core by
+default), so the event loop here only moves bytes. With no worker running, they are answered in
+the thread pool (``run_in_threadpool``), at most ``answer_concurrency`` at once, concurrent ones
+sharing one model call (``qa.batching``). /health never waits for a thread or a worker.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.access import is_loopback, token_matches
+from qa.answer_pool import AnswerPool
 from qa.api_models import (
     AnswerOut,
     AnswerRequest,
@@ -111,10 +113,19 @@ _WRITE_ERRORS = {
 def create_api(service: QAService) -> FastAPI:
     """The FastAPI app over ``service``; the index and model load at start-up, not on first use."""
 
+    workers = service.settings.answer_workers
+    pool = AnswerPool(service.settings, workers) if workers else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(service.warm_up)
-        yield
+        if pool is not None:
+            pool.start(service.retriever.index.version)
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await pool.close()
 
     app = FastAPI(
         title="qa",
@@ -147,6 +158,11 @@ def create_api(service: QAService) -> FastAPI:
     )
     async def answer(request: AnswerRequest) -> Response:
         """Answer a question with the best sentence and the cited passages, best first."""
+        if pool is not None:
+            version = service.retriever.index.version  # the one served now: workers follow it
+            body = await pool.answer(version, request.question, request.top_k, request.history)
+            if body is not None:
+                return Response(body, media_type="application/json")
 
         def run() -> bytes:
             _yield_cpu_to_event_loop()
@@ -163,8 +179,11 @@ def create_api(service: QAService) -> FastAPI:
     async def health() -> dict[str, Any]:
         """Model, index size and version, and whether a rebuild is running (with progress)."""
         if service.loaded:  # a few attributes read: no thread, so no queue behind the answers
-            return service.health()
-        return await run_in_threadpool(service.health)  # the first load blocks
+            status = service.health()
+        else:
+            status = await run_in_threadpool(service.health)  # the first load blocks
+        status["answer_workers"] = pool.ready if pool is not None else 0
+        return status
 
     @app.get("/documents", response_model=list[DocumentOut], tags=["documents"])
     def documents() -> list[dict[str, Any]]:

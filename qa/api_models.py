@@ -128,6 +128,9 @@ class HealthOut(BaseModel):
     index_built_at: str
     rebuild: RebuildStatusOut
     notice: str | None = Field(description="Why the served index is not the newest, if it is not.")
+    answer_workers: int = Field(
+        description="Answer worker processes running; with none, the server answers itself."
+    )
 
 
 class StoredOut(BaseModel):

@@ -21,6 +21,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_EF_SEARCH = 1024
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """Configuration for indexing, retrieval and serving."""
 
@@ -92,11 +96,19 @@ class Settings(BaseSettings):
         description="Room for the web page's uploads in Gradio's cache (emptied hourly); "
         "further uploads are refused until then.",
     )
+    answer_workers: int = Field(
+        default_factory=lambda: _cores() if _cores() > 1 else 0,
+        ge=0,
+        le=64,
+        description="Processes that answer the API's questions (default: one per core, none on "
+        "one core); each holds its own model and index. 0 answers in the server process.",
+    )
     answer_concurrency: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=_cores,
         ge=1,
-        description="Questions the API answers at once (default: one per core); more wait "
-        "their turn instead of fighting over the cores and Python's GIL.",
+        description="Questions the server process answers at once when no answer worker runs "
+        "(default: one per core); more wait their turn instead of fighting over the cores "
+        "and Python's GIL.",
     )
 
 

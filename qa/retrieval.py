@@ -11,7 +11,7 @@ from qa.aliases import AliasTable
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
-from qa.store import LoadedIndex, bm25_scores, search_one_thread
+from qa.store import LoadedIndex, bm25_scores, check_model, load_version, search_one_thread
 from qa.text import bm25_tokenize, stem, words
 
 
@@ -49,6 +49,15 @@ class Query:
     aliases: list[tuple[list[str], list[str]]]  # (asked form, other form) stems of each alias
     years: set[int]
     vector: np.ndarray
+
+
+def open_retriever(settings: Settings, embedder: Embedder, version: str | None = None) -> Retriever:
+    """A retriever over ``version`` (CURRENT's by default), verified and made by ``embedder``'s model.
+
+    The one way a served version is opened: by the service and by its answer workers alike."""
+    loaded = load_version(settings.index_dir, version)
+    check_model(loaded.data.manifest, embedder.name, embedder.checksum)
+    return Retriever(loaded, embedder, settings)
 
 
 class Retriever:

@@ -26,7 +26,7 @@ from qa.errors import (
 )
 from qa.following import PublishedVersionWatch, current_name
 from qa.indexer import BuildReport, build_index, build_lock
-from qa.retrieval import Components, Retriever
+from qa.retrieval import Components, Retriever, open_retriever
 from qa.store import check_model, clean_temp_folders, load_newest_intact, load_version
 from qa.uploads import DocsChange, remove_leftovers, safe_filename
 
@@ -129,9 +129,7 @@ class QAService:
 
     def _open(self, version: str | None = None) -> Retriever:
         """A retriever over ``version`` (CURRENT's by default), verified and made by our model."""
-        loaded = load_version(self.settings.index_dir, version)
-        check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
-        return Retriever(loaded, self.embedder, self.settings)
+        return open_retriever(self.settings, self.embedder, version)
 
     @property
     def loaded(self) -> bool:

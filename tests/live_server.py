@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.config import PROJECT_ROOT
+from qa.config import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
 START_TIMEOUT = 240.0  # loads the model (and builds the index if there is none) before it listens
@@ -33,6 +33,7 @@ class LiveServer:
     docs_dir: Path
     index_dir: Path
     log: Path
+    pid: int
 
 
 def free_port() -> int:
@@ -70,12 +71,25 @@ def live_server(
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=cwd
         )
-    server = LiveServer(f"http://127.0.0.1:{port}/", port, docs, index, log)
+    server = LiveServer(f"http://127.0.0.1:{port}/", port, docs, index, log, process.pid)
     try:
         _wait_until_up(process, server, timeout)
         yield server
     finally:
         _stop(process)
+
+
+def wait_for_answer_workers(server: LiveServer, timeout: float = START_TIMEOUT) -> int:
+    """Wait until the server's answer workers (default count) are all running; their number."""
+    expected = Settings.model_fields["answer_workers"].get_default(call_default_factory=True)
+    deadline = time.monotonic() + timeout
+    while (running := httpx.get(server.url + "health").json()["answer_workers"]) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{running} of {expected} answer workers started:\n{tail(server.log)}"
+            )
+        time.sleep(0.2)
+    return int(running)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

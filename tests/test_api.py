@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +19,21 @@ from qa.embedding import Embedder
 from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
+WORKER_START_TIMEOUT = 120.0
 
 
 @pytest.fixture(scope="module")
 def reader(seeds_index: Settings, embedder: Embedder) -> Iterator[TestClient]:
-    """A client over the shared seeds index; read-only tests only."""
-    settings = seeds_index.model_copy(update={"admin_token": None, "host": "127.0.0.1"})
+    """A client over the shared seeds index; read-only tests only. Its questions are answered
+    by an answer worker process, as a served API's are."""
+    settings = seeds_index.model_copy(
+        update={"admin_token": None, "host": "127.0.0.1", "answer_workers": 1}
+    )
     with TestClient(create_api(QAService(settings, embedder))) as client:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while client.get("/health").json()["answer_workers"] < 1:
+            assert time.monotonic() < deadline, "the answer worker did not start"
+            time.sleep(0.1)
         yield client
 
 
@@ -78,6 +87,7 @@ def test_top_k_and_history_are_honoured(reader: TestClient) -> None:
 def test_health_and_documents_describe_the_index(reader: TestClient) -> None:
     health = reader.get("/health").json()
     assert health["status"] == "ok" and health["documents"] == 5 and health["passages"] > 0
+    assert health["answer_workers"] == 1
     assert health["rebuild"]["running"] is False
     documents = reader.get("/documents").json()
     assert len(documents) == 5

@@ -47,6 +47,7 @@ def fuzz_service(
         admin_token=TOKEN,
         host="127.0.0.1",
         max_upload_mb=0.05,  # fuzzed uploads stay small, so indexing them stays quick
+        answer_workers=1,  # fuzzed questions reach a worker, and its failures fall back
     )
     build_index(fuzz_settings, embedder)
     service = QAService(fuzz_settings, embedder)

@@ -86,7 +86,11 @@ def copy(template: Template, tmp_path: Path) -> Path:
 
 def settings_for(root: Path) -> Settings:
     return Settings(
-        docs_dir=root / "docs", index_dir=root / "index", admin_token=None, host="127.0.0.1"
+        docs_dir=root / "docs",
+        index_dir=root / "index",
+        admin_token=None,
+        host="127.0.0.1",
+        answer_workers=0,
     )
 
 

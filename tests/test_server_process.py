@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, live_server
+from live_server import LiveServer, live_server, wait_for_answer_workers
 
 from qa.config import PROJECT_ROOT, Settings
 
@@ -42,6 +42,7 @@ def server(tmp_path: Path, seeds_index: Settings) -> Iterator[LiveServer]:
     shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
     shutil.copytree(seeds_index.index_dir, tmp_path / "index")
     with live_server(tmp_path / "docs", tmp_path / "index") as running:
+        wait_for_answer_workers(running)  # questions reach the workers, as once a server is warm
         yield running
 
 
@@ -140,3 +141,27 @@ def test_a_build_run_in_a_terminal_is_served_without_a_restart(server: LiveServe
     answer = http.post("/answer", json={"question": "How often did the river ferries run?"})
     assert answer.json()["passages"][0]["source"] == "ferries.txt"
     http.close()
+
+
+def answer_workers_of(pid: int) -> list[int]:
+    """The child processes of ``pid`` that run ``qa.answer_worker``."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in children if b"qa.answer_worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def test_answer_workers_run_by_default_and_stop_with_the_server(
+    tmp_path: Path, seeds_index: Settings
+) -> None:
+    shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
+    shutil.copytree(seeds_index.index_dir, tmp_path / "index")
+    with live_server(tmp_path / "docs", tmp_path / "index") as running:
+        count = wait_for_answer_workers(running)
+        workers = answer_workers_of(running.pid)
+        cores = os.cpu_count() or 1
+        assert count == (cores if cores > 1 else 0)
+        assert len(workers) == count
+        answer = httpx.post(running.url + "answer", json={"question": QUESTIONS[0]}, timeout=60)
+        assert answer.status_code == 200 and answer.json()["found"]
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

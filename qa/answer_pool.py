@@ -1,0 +1,173 @@
+"""The server's answer workers (``qa.answer_worker``): started with the API, given one question at
+a time each, restarted if they die; the server answers in its own process whenever none can.
+
+Measured on 2 cores (docs/benchmarks.md): in one process, 16 concurrent clients got 1.7× one
+client's requests/s and /health's p99 rose 6×, because answering threads and the event loop share
+the GIL. With the answers in worker processes the event loop only moves bytes.
+
+Everything here runs on the event loop: no threads, no locks. An exchange with a worker (one
+question out, one answer back) is never cut short, even if the request that started it is
+cancelled, so a worker's next reply always belongs to its next question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from qa.answer_worker import ANSWERED, FRAME_HEADER, READY, frame, hello
+from qa.config import Settings
+
+log = logging.getLogger(__name__)
+
+_STOP_WAIT_S = 3.0
+
+
+class _WorkerGone(Exception):
+    """The worker's pipe closed: it exited, crashed or was killed."""
+
+
+@dataclass
+class _Worker:
+    process: asyncio.subprocess.Process
+    slot: int
+
+    async def exchange(self, payload: bytes) -> bytes:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(frame(payload))
+            await stdin.drain()
+            (length,) = FRAME_HEADER.unpack(await stdout.readexactly(FRAME_HEADER.size))
+            return await stdout.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            raise _WorkerGone(f"answer worker {self.process.pid} has gone") from error
+
+
+class AnswerPool:
+    """``count`` worker processes; ``answer`` gives a question to the next idle one.
+
+    The idle queue holds workers, or ``None`` once no worker can ever answer again: whoever takes
+    that ``None`` puts it back, so every waiting request learns it and answers in-process.
+    """
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self.settings = settings
+        self.count = count
+        self.ready = 0  # workers started and not lost (idle or answering)
+        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
+        self._processes: dict[int, asyncio.subprocess.Process] = {}  # slot -> its process
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids, started or starting (for tests and monitoring)."""
+        return [process.pid for process in self._processes.values()]
+
+    def start(self, version: str) -> None:
+        """Start the workers in the background; until one is ready, the server answers itself."""
+        for slot in range(self.count):
+            self._in_background(self._start_worker(slot, version))
+
+    async def answer(
+        self, version: str, question: str, top_k: int, history: list[str] | None
+    ) -> bytes | None:
+        """The /answer body for the question over ``version``, from a worker.
+
+        None if no worker answered (none running, or it failed or died meanwhile): the caller then
+        answers in its own process, which also reports a bad question the usual way.
+        """
+        if self.ready == 0 or self._closing:
+            return None
+        worker = await self._idle.get()
+        if worker is None:
+            self._idle.put_nowait(None)
+            return None
+        request = {"version": version, "question": question, "top_k": top_k, "history": history}
+        exchange = asyncio.ensure_future(self._exchange(worker, orjson.dumps(request)))
+        reply = await asyncio.shield(exchange)
+        if reply is None or not reply.startswith(ANSWERED):
+            if reply is not None:
+                log.info("answer worker failed (%s); answering in the server", reply[1:].decode())
+            return None
+        return reply[len(ANSWERED) :]
+
+    async def close(self) -> None:
+        """Stop every worker: stdin closed (a worker's signal to exit), killed if it lingers."""
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        processes = list(self._processes.values())
+        self._processes.clear()
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), _STOP_WAIT_S)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        self.ready = 0
+
+    # --- inside ---------------------------------------------------------------------------
+
+    async def _exchange(self, worker: _Worker, payload: bytes) -> bytes | None:
+        """One question and its reply; the worker goes back to the idle queue, or is replaced."""
+        try:
+            reply = await worker.exchange(payload)
+        except _WorkerGone as error:
+            log.error("%s; starting another", error)
+            self._lose(worker)
+            version = orjson.loads(payload)["version"]
+            if not self._closing:
+                self._in_background(self._start_worker(worker.slot, version))
+            return None
+        self._idle.put_nowait(worker)
+        return reply
+
+    async def _start_worker(self, slot: int, version: str) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "qa.answer_worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._processes[slot] = process
+        worker = _Worker(process, slot)
+        try:
+            started = await worker.exchange(hello(self.settings, version))
+        except _WorkerGone:
+            started = b""
+        if started != READY:
+            log.error(
+                "answer worker %d did not start (exit code %s; its error is in the log above); "
+                "the server answers without it",
+                process.pid,
+                await process.wait(),
+            )
+            self._processes.pop(slot, None)
+            if self.ready == 0 and not self._processes:  # nobody left to wait for
+                self._idle.put_nowait(None)
+            return
+        self.ready += 1
+        self._idle.put_nowait(worker)
+        log.info("answer worker %d ready (pid %d)", slot, process.pid)
+
+    def _lose(self, worker: _Worker) -> None:
+        self.ready -= 1
+        self._processes.pop(worker.slot, None)
+        if worker.process.returncode is None:
+            worker.process.kill()
+
+    def _in_background(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
