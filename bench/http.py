@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -76,6 +77,7 @@ class ServerProcess:
         self.ready_timeout = ready_timeout
         self.port = free_port()
         self.peak_rss_mb: float | None = None
+        self.workers_peak_rss_mb: float | None = None  # the answer workers', all together
         self.started_s = 0.0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -124,6 +126,8 @@ class ServerProcess:
         if process is None:
             return
         self.peak_rss_mb = process_peak_rss_mb(process.pid)
+        workers = [process_peak_rss_mb(pid) for pid in _children(process.pid)]
+        self.workers_peak_rss_mb = round(sum(mb for mb in workers if mb is not None), 1)
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -133,14 +137,64 @@ class ServerProcess:
         self._process = None
 
 
-def _health_probe(port: int, stop: threading.Event, into: list[float]) -> None:
+HEALTH_PROBE_INTERVAL_S = 0.02
+IDLE_PROBE_S = 4.0  # about as long as 16 clients x 32 requests take at 10,000 passages
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (its answer workers), from /proc; none where there is none."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
+class HealthProbe:
+    """GET /health every 20 ms from a process of its own, from ``with`` to its end; ``samples_ms``.
+
+    Its own process, so it times the server and not the wait for this process's GIL, which it
+    would share with the concurrent clients' threads. The same probe, at the same pace, measures
+    the idle server, so the two p99s differ only by the load."""
+
+    def __init__(self, port: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._started = context.Event()
+        self._stop = context.Event()
+        self._results = context.SimpleQueue()
+        self._process = context.Process(
+            target=_probe_health, args=(port, self._started, self._stop, self._results)
+        )
+        self.samples_ms: list[float] = []
+
+    def __enter__(self) -> HealthProbe:
+        self._process.start()
+        if not self._started.wait(60):
+            self._process.kill()
+            raise RuntimeError("the /health probe did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.samples_ms = self._results.get()
+        self._process.join(10)
+
+
+def _probe_health(port: int, started: Any, stop: Any, results: Any) -> None:
+    """The probe process: time /health until ``stop``, then send the samples back."""
     client = Client(port)
+    client.health()  # connected, and the server has seen this client
+    started.set()
+    samples: list[float] = []
     try:
         while not stop.is_set():
-            into.append(client.health())
-            stop.wait(0.02)
+            samples.append(client.health())
+            stop.wait(HEALTH_PROBE_INTERVAL_S)
     finally:
         client.close()
+        results.put(samples)
 
 
 def http_latency(
@@ -159,7 +213,8 @@ def http_latency(
     client = Client(port)
     for question in questions[:3]:
         client.answer(question)
-    health_idle = [client.health() for _ in range(60)]
+    with HealthProbe(port) as idle_probe:
+        time.sleep(IDLE_PROBE_S)
     sequential, floors = [], []
     for question in questions:
         if floor is not None:
@@ -168,7 +223,7 @@ def http_latency(
     result: dict[str, Any] = {
         "answer": latency_summary(sequential),
         "floor_beside_http": latency_summary(floors),
-        "health_idle": latency_summary(health_idle),
+        "health_idle": latency_summary(idle_probe.samples_ms),
     }
     best_sequential, best_concurrent = 0.0, None
     for turn in range(max(1, rounds)):
@@ -212,17 +267,12 @@ def _concurrent(port: int, questions: list[str], clients: int, per_client: int) 
     threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
-    stop = threading.Event()
-    health_loaded: list[float] = []
-    prober = threading.Thread(target=_health_probe, args=(port, stop, health_loaded), daemon=True)
-    prober.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
-    stop.set()
-    prober.join()
+    with HealthProbe(port) as probe:
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
     if errors:
         raise RuntimeError(f"{len(errors)} concurrent requests failed: {errors[0]}")
     total = clients * per_client
@@ -231,5 +281,5 @@ def _concurrent(port: int, questions: list[str], clients: int, per_client: int) 
         "concurrent_clients": clients,
         "concurrent_rps": round(total / seconds, 2),
         "concurrent_answer": latency_summary([v for values in latencies for v in values]),
-        "health_loaded": latency_summary(health_loaded),
+        "health_loaded": latency_summary(probe.samples_ms),
     }

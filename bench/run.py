@@ -270,6 +270,7 @@ def _http(
         "sequential_rps": http["sequential_rps"],
         "server_start_s": round(server.started_s, 1),
         "server_peak_rss_mb": server.peak_rss_mb,
+        "answer_workers_peak_rss_mb": server.workers_peak_rss_mb,
     }
     if "concurrent_rps" in http:
         out.update(
@@ -291,7 +292,8 @@ def summary_table(results: dict[str, Any]) -> str:
         "floor_p50_ms", "retrieve_p50_ms", "ask_p50_ms", "http_p50_ms",
         "floor_beside_http_p50_ms", "http_over_floor", "sequential_rps",
         "concurrent_rps", "concurrency_speedup", "health_idle_p99_ms", "health_loaded_p99_ms",
-        "bytes_per_passage", "peak_rss_mb", "server_peak_rss_mb", "seconds",
+        "bytes_per_passage", "peak_rss_mb", "server_peak_rss_mb",
+        "answer_workers_peak_rss_mb", "seconds",
     ]  # fmt: skip
     return "\n".join(f"{key:28} {results[key]}" for key in keys if key in results)
 
