@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     # of a few hundred samples; at 8 it was the largest of about 60.
     parser.add_argument("--per-client", type=int, default=32, help="requests per concurrent client")
     parser.add_argument(
-        "--http-rounds", type=int, default=2, help="sequential/concurrent rounds, taking turns"
+        "--http-rounds", type=int, default=3, help="sequential/concurrent rounds, taking turns"
     )
     parser.add_argument("--no-http", action="store_true", help="skip the server measurements")
     parser.add_argument("--dev-set", type=Path, default=DEV_SET, help="JSONL questions for hit@1")
