@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -26,6 +27,7 @@ from qa.config import Settings
 log = logging.getLogger(__name__)
 
 _STOP_WAIT_S = 3.0
+T = TypeVar("T")
 
 
 class _WorkerGone(Exception):
@@ -90,7 +92,7 @@ class AnswerPool:
             self._idle.put_nowait(None)
             return None
         request = {"version": version, "question": question, "top_k": top_k, "history": history}
-        exchange = asyncio.ensure_future(self._exchange(worker, orjson.dumps(request)))
+        exchange = self._in_background(self._exchange(worker, orjson.dumps(request)))
         reply = await asyncio.shield(exchange)
         if reply is None or not reply.startswith(ANSWERED):
             if reply is not None:
@@ -133,13 +135,18 @@ class AnswerPool:
         return reply
 
     async def _start_worker(self, slot: int, version: str) -> None:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "qa.answer_worker",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "qa.answer_worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            log.error("could not start an answer worker (%s); the server answers without it", error)
+            self._none_left()
+            return
         self._processes[slot] = process
         worker = _Worker(process, slot)
         try:
@@ -154,12 +161,16 @@ class AnswerPool:
                 await process.wait(),
             )
             self._processes.pop(slot, None)
-            if self.ready == 0 and not self._processes:  # nobody left to wait for
-                self._idle.put_nowait(None)
+            self._none_left()
             return
         self.ready += 1
         self._idle.put_nowait(worker)
         log.info("answer worker %d ready (pid %d)", slot, process.pid)
+
+    def _none_left(self) -> None:
+        """If no worker runs or is starting, release whoever waits for one (see the class)."""
+        if self.ready == 0 and not self._processes:
+            self._idle.put_nowait(None)
 
     def _lose(self, worker: _Worker) -> None:
         self.ready -= 1
@@ -167,7 +178,9 @@ class AnswerPool:
         if worker.process.returncode is None:
             worker.process.kill()
 
-    def _in_background(self, coroutine: Any) -> None:
+    def _in_background(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task that runs to its end even if nobody awaits it any more (held here till then)."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
