@@ -135,6 +135,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # that long behind answering threads each time it needs it. 1 ms keeps /health prompt.
     sys.setswitchinterval(0.001)
     print(f"serving chat at http://{args.host}:{args.port}/  API docs at /docs", file=sys.stderr)
+    workers = settings.answer_workers
+    print(
+        f"answering API questions in {workers} worker process{'es' if workers != 1 else ''}"
+        if workers
+        else "answering API questions in the server process",
+        "(QA_ANSWER_WORKERS)",
+        file=sys.stderr,
+    )
     uvicorn.run(
         create_app(settings),
         host=args.host,
