@@ -62,6 +62,7 @@ class AnswerPool:
         self.settings = settings
         self.count = count
         self.ready = 0  # workers started and not lost (idle or answering)
+        self.answered = 0  # questions the workers answered (for tests and monitoring)
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
         self._processes: dict[int, asyncio.subprocess.Process] = {}  # slot -> its process
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -98,6 +99,7 @@ class AnswerPool:
             if reply is not None:
                 log.info("answer worker failed (%s); answering in the server", reply[1:].decode())
             return None
+        self.answered += 1
         return reply[len(ANSWERED) :]
 
     async def close(self) -> None:

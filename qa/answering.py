@@ -71,6 +71,15 @@ class Answer:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of ``as_dict``: an answer that came as JSON (from an answer worker)."""
+        passages = [
+            CitedPassage(**{**p, "also_in": [Source(**s) for s in p["also_in"]]})
+            for p in data["passages"]
+        ]
+        return cls(**{**data, "passages": passages})
+
 
 def answer_question(
     retriever: Retriever,

@@ -134,6 +134,7 @@ def create_api(service: QAService) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.answer_pool = pool  # the chat, mounted on this app, answers through it too
     _add_error_handlers(app)
     upload_limit = int(service.settings.max_upload_mb * 1024 * 1024)
     upload_body_limit = upload_limit + _MULTIPART_SLACK

@@ -215,6 +215,12 @@ class QAService:
             for d in retriever.data.documents.values()
         ]
 
+    def document_texts(self, doc_ids: list[str]) -> dict[str, str]:
+        """The full text of each of these documents that is still indexed (a dictionary look-up
+        each, so an event loop may call it)."""
+        documents = self.retriever.data.documents
+        return {d: documents[d].text for d in doc_ids if d in documents}
+
     def document(self, doc_id: str) -> dict[str, Any]:
         data = self.retriever.data  # one version throughout, even if a swap happens meanwhile
         doc = data.documents.get(doc_id)

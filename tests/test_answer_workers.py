@@ -188,3 +188,25 @@ def test_with_no_worker_left_every_waiting_question_comes_back(
         assert await pool.answer(version, QUESTIONS[0], 3, None) is None
 
     run(scenario, settings, 1)
+
+
+def test_the_chat_answers_through_a_worker_as_it_would_itself(
+    seeds_index: Settings, embedder: Embedder
+) -> None:
+    from ui.app import ChatActions
+
+    service = QAService(seeds_index, embedder)
+    alone = ChatActions(service)
+
+    async def scenario(pool: AnswerPool) -> None:
+        with_worker = ChatActions(service, pool)
+        asked: list[str] = []
+        for question in (QUESTIONS[0], "and in 2016?"):
+            expected = await alone.ask(question, [], asked)
+            answered = pool.answered
+            got = await with_worker.ask(question, [], asked)
+            assert pool.answered == answered + 1  # by the worker, not by the fallback
+            assert got == expected
+            asked = got[2]
+
+    run(scenario, seeds_index, 1)

@@ -3,6 +3,7 @@ follow-ups, and the Documents tab's writes under the token rule."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -56,12 +57,12 @@ def test_build_chat_exposes_the_ask_endpoint(seeds_service: QAService) -> None:
 
 def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) -> None:
     actions = ChatActions(seeds_service)
-    chat, sources, asked, box = actions.ask(SAMPLE, [], [])
+    chat, sources, asked, box = asyncio.run(actions.ask(SAMPLE, [], []))
     assert asked == [SAMPLE] and box == ""
     assert "Hammersmith and Fulham" in chat[1]["content"]
     assert "retained its &quot;good&quot; rating" in sources
 
-    chat, sources, asked, _ = actions.ask("and in 2016?", chat, asked)
+    chat, sources, asked, _ = asyncio.run(actions.ask("and in 2016?", chat, asked))
     assert "Read as" in chat[3]["content"]  # the service merged it with the first question
     # Kept as understood, so a further follow-up builds on a whole question.
     assert asked[0] == SAMPLE and asked[1] != "and in 2016?"
@@ -70,7 +71,7 @@ def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) ->
 
 def test_blank_question_is_refused(seeds_service: QAService) -> None:
     with pytest.raises(gr.Error):
-        ChatActions(seeds_service).ask("   ", [], [])
+        asyncio.run(ChatActions(seeds_service).ask("   ", [], []))
 
 
 def test_writes_refused_on_a_public_host_without_token(

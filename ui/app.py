@@ -1,4 +1,5 @@
-"""The web chat: a Gradio app over the shared QAService (it calls qa in-process, never the API).
+"""The web chat: a Gradio app over the shared QAService and the server's answer workers (never
+through the HTTP API).
 
 ``build_chat(service)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI
 app, passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the chat alone.
@@ -9,10 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import gradio as gr
+import orjson
 
+from qa.answer_pool import AnswerPool
 from qa.answering import Answer
-from qa.errors import DocumentNotFound, QAError
+from qa.errors import QAError
 from qa.service import QAService
 from ui import render
 from ui.documents_tab import build_documents_tab
@@ -37,12 +41,13 @@ Messages = list[dict[str, Any]]
 
 
 class ChatActions:
-    """The chat tab's event handlers; they hold nothing but the service."""
+    """The chat tab's event handlers; they hold nothing but the service and the answer workers."""
 
-    def __init__(self, service: QAService) -> None:
+    def __init__(self, service: QAService, answer_pool: AnswerPool | None = None) -> None:
         self.service = service
+        self.answer_pool = answer_pool
 
-    def ask(
+    async def ask(
         self, question: str, chat: Messages | None, asked: list[str] | None
     ) -> tuple[Messages, str, list[str], str]:
         """Answer one question (earlier questions of the conversation are the follow-up context).
@@ -55,7 +60,7 @@ class ChatActions:
         if not question:
             raise gr.Error("Type a question first.")
         try:
-            answer = self.service.ask(question, top_k=TOP_K, history=asked or None)
+            answer = await self._answer(question, asked or None)
         except QAError as error:  # e.g. an unreadable index: a message, never a traceback
             log.warning("question %r failed: %s", question, error)
             raise gr.Error(f"Could not answer: {error}") from error
@@ -66,25 +71,29 @@ class ChatActions:
         # Remember the question as the service understood it, so a follow-up of a follow-up
         # ("and in 2016?" then "what about Westminster?") still has a whole question to build on.
         asked = (asked + [answer.resolved_question or question])[-MAX_HISTORY:]
-        return chat, render.sources_html(answer, self._texts(answer)), asked, ""
+        texts = self.service.document_texts([p.doc_id for p in answer.passages])
+        return chat, render.sources_html(answer, texts), asked, ""
 
-    def _texts(self, answer: Answer) -> dict[str, str]:
-        """Full text of each cited document, for highlighting and the document context view."""
-        texts: dict[str, str] = {}
-        for doc_id in dict.fromkeys(p.doc_id for p in answer.passages):
-            try:
-                texts[doc_id] = self.service.document(doc_id)["text"]
-            except DocumentNotFound:  # deleted since the answer: the card shows the passage only
-                continue
-        return texts
+    async def _answer(self, question: str, history: list[str] | None) -> Answer:
+        """From an answer worker, as the API's questions are; in a thread here if none answers
+        (none running, or a question it refused, which the service then reports)."""
+        if self.answer_pool is not None:
+            version = self.service.retriever.index.version
+            body = await self.answer_pool.answer(version, question, TOP_K, history)
+            if body is not None:
+                return Answer.from_dict(orjson.loads(body))
+        return await anyio.to_thread.run_sync(
+            lambda: self.service.ask(question, top_k=TOP_K, history=history)
+        )
 
     def new_conversation(self) -> tuple[Messages, str, list[str], str]:
         return [], render.sources_html(None, {}), [], ""
 
 
-def build_chat(service: QAService) -> gr.Blocks:
-    """The whole web app: a Chat tab and a Documents tab over one shared service."""
-    actions = ChatActions(service)
+def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.Blocks:
+    """The whole web app: a Chat tab and a Documents tab over one shared service; questions go
+    to ``answer_pool``'s workers when it has some running."""
+    actions = ChatActions(service, answer_pool)
     # delete_cache: Gradio's copies of uploaded files are removed after an hour.
     with gr.Blocks(title="Ask the documents", delete_cache=(3600, 3600)) as blocks:
         gr.HTML(HEADER, js_on_load=None, apply_default_css=False)

@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     service = QAService(settings)
     app = create_api(service)
     app.add_middleware(GradioUploadGuard, settings=settings)
-    chat = build_chat(service)
+    chat = build_chat(service, app.state.answer_pool)
     app = gr.mount_gradio_app(
         app,
         chat,
