@@ -137,9 +137,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving chat at http://{args.host}:{args.port}/  API docs at /docs", file=sys.stderr)
     workers = settings.answer_workers
     print(
-        f"answering API questions in {workers} worker process{'es' if workers != 1 else ''}"
+        f"answering questions in {workers} worker process{'es' if workers != 1 else ''}"
         if workers
-        else "answering API questions in the server process",
+        else "answering questions in the server process",
         "(QA_ANSWER_WORKERS)",
         file=sys.stderr,
     )
