@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import LiveServer, copy_seeds, live_server
+from live_server import LiveServer, copy_seeds, live_server, wait_for_answer_workers
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from qa.config import PROJECT_ROOT
@@ -57,6 +57,7 @@ class Watched:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("ui-browser")
     with live_server(copy_seeds(root), root / "index") as running:
+        wait_for_answer_workers(running)  # the chat's questions reach the workers
         yield running
 
 

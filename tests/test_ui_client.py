@@ -13,7 +13,7 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from live_server import LiveServer, copy_seeds, live_server
+from live_server import LiveServer, copy_seeds, live_server, wait_for_answer_workers
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +24,7 @@ SAMPLE = "Which borough stayed good in 2019?"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("ui-client")
     with live_server(copy_seeds(root), root / "index") as running:
+        wait_for_answer_workers(running)  # the chat's questions reach the workers
         yield running
 
 
