@@ -1,9 +1,10 @@
 """The server's answer workers (``qa.answer_worker``): started with the API, given one question at
 a time each, restarted if they die; the server answers in its own process whenever none can.
 
-Measured on 2 cores (docs/benchmarks.md): in one process, 16 concurrent clients got 1.7× one
-client's requests/s and /health's p99 rose 6×, because answering threads and the event loop share
-the GIL. With the answers in worker processes the event loop only moves bytes.
+Measured on 2 cores at 10,000 passages (docs/benchmarks.md): answering in the server process,
+16 concurrent clients got 1.7× one client's requests/s, because the answering threads and the
+event loop share one GIL; with two workers, 1.9× (two cores' worth). The event loop only moves
+bytes, so /health stays prompt under that load.
 
 Everything here runs on the event loop: no threads, no locks. An exchange with a worker (one
 question out, one answer back) is never cut short, even if the request that started it is
