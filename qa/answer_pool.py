@@ -6,9 +6,8 @@ Measured on 2 cores at 10,000 passages (docs/benchmarks.md): answering in the se
 event loop share one GIL; with two workers, 1.9× (two cores' worth). The event loop only moves
 bytes, so /health stays prompt under that load.
 
-Everything here runs on the event loop: no threads, no locks. An exchange with a worker (one
-question out, one answer back) is never cut short, even if the request that started it is
-cancelled, so a worker's next reply always belongs to its next question.
+Everything here runs on the event loop: no threads, no locks. A worker answers its questions in
+the order they were sent, and one reader per worker hands each reply to its question.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections import deque
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -28,6 +28,8 @@ from qa.config import Settings
 log = logging.getLogger(__name__)
 
 _STOP_WAIT_S = 3.0
+# Questions a worker holds at once: the one it answers and the next, already in its pipe.
+QUESTIONS_PER_WORKER = 2
 T = TypeVar("T")
 
 
@@ -37,15 +39,26 @@ class _WorkerGone(Exception):
 
 @dataclass
 class _Worker:
+    """One worker process and the futures of the questions sent to it, in the order sent (the
+    order its replies come back in)."""
+
     process: asyncio.subprocess.Process
     slot: int
+    pending: deque[asyncio.Future[bytes]] = field(default_factory=deque)
+    gone: bool = False
 
-    async def exchange(self, payload: bytes) -> bytes:
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
+    def send(self, payload: bytes) -> asyncio.Future[bytes]:
+        """Write one frame now; the future of its reply."""
+        assert self.process.stdin is not None
+        reply = asyncio.get_running_loop().create_future()
+        self.process.stdin.write(frame(payload))
+        self.pending.append(reply)
+        return reply
+
+    async def read_reply(self) -> bytes:
+        stdout = self.process.stdout
+        assert stdout is not None
         try:
-            stdin.write(frame(payload))
-            await stdin.drain()
             (length,) = FRAME_HEADER.unpack(await stdout.readexactly(FRAME_HEADER.size))
             return await stdout.readexactly(length)
         except (asyncio.IncompleteReadError, ConnectionError) as error:
@@ -53,18 +66,20 @@ class _Worker:
 
 
 class AnswerPool:
-    """``count`` worker processes; ``answer`` gives a question to the next idle one.
+    """``count`` worker processes; ``answer`` gives a question to the next free slot of one.
 
-    The idle queue holds workers, or ``None`` once no worker can ever answer again: whoever takes
-    that ``None`` puts it back, so every waiting request learns it and answers in-process.
+    Each worker has QUESTIONS_PER_WORKER slots, so under load its next question is already in its
+    pipe when it finishes one, instead of waiting for the event loop to send it. The slot queue
+    holds a worker once per free slot, or ``None`` once no worker can ever answer again: whoever
+    takes that ``None`` puts it back, so every waiting request learns it and answers in-process.
     """
 
     def __init__(self, settings: Settings, count: int) -> None:
         self.settings = settings
         self.count = count
-        self.ready = 0  # workers started and not lost (idle or answering)
+        self.ready = 0  # workers started and not lost
         self.answered = 0  # questions the workers answered (for tests and monitoring)
-        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
+        self._slots: asyncio.Queue[_Worker | None] = asyncio.Queue()
         self._processes: dict[int, asyncio.subprocess.Process] = {}  # slot -> its process
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -85,20 +100,24 @@ class AnswerPool:
         """The /answer body for the question over ``version``, from a worker.
 
         None if no worker answered (none running, or it failed or died meanwhile): the caller then
-        answers in its own process, which also reports a bad question the usual way.
+        answers in its own process, which also reports a bad question the usual way. A request
+        cancelled meanwhile leaves its reply to be read and dropped, so replies never shift.
         """
         if self.ready == 0 or self._closing:
             return None
-        worker = await self._idle.get()
+        worker = await self._slots.get()
+        while worker is not None and worker.gone:  # a slot of a worker lost since: dropped
+            worker = await self._slots.get()
         if worker is None:
-            self._idle.put_nowait(None)
+            self._slots.put_nowait(None)
             return None
         request = {"version": version, "question": question, "top_k": top_k, "history": history}
-        exchange = self._in_background(self._exchange(worker, orjson.dumps(request)))
-        reply = await asyncio.shield(exchange)
-        if reply is None or not reply.startswith(ANSWERED):
-            if reply is not None:
-                log.info("answer worker failed (%s); answering in the server", reply[1:].decode())
+        try:
+            reply = await worker.send(orjson.dumps(request))
+        except _WorkerGone:
+            return None
+        if not reply.startswith(ANSWERED):
+            log.info("answer worker failed (%s); answering in the server", reply[1:].decode())
             return None
         self.answered += 1
         return reply[len(ANSWERED) :]
@@ -123,19 +142,26 @@ class AnswerPool:
 
     # --- inside ---------------------------------------------------------------------------
 
-    async def _exchange(self, worker: _Worker, payload: bytes) -> bytes | None:
-        """One question and its reply; the worker goes back to the idle queue, or is replaced."""
+    async def _read_replies(self, worker: _Worker, version: str) -> None:
+        """Hand each reply to the question it answers and free its slot; if the worker goes,
+        fail its questions (their callers answer them) and start another."""
         try:
-            reply = await worker.exchange(payload)
+            while True:
+                reply = await worker.read_reply()
+                question = worker.pending.popleft()
+                if not question.done():  # not cancelled
+                    question.set_result(reply)
+                self._slots.put_nowait(worker)
         except _WorkerGone as error:
-            log.error("%s; starting another", error)
+            worker.gone = True
+            for question in worker.pending:
+                if not question.done():
+                    question.set_exception(_WorkerGone(str(error)))
+            worker.pending.clear()
             self._lose(worker)
-            version = orjson.loads(payload)["version"]
-            if not self._closing:
+            if not self._closing:  # a replacement that cannot start releases the waiting
+                log.error("%s; starting another", error)
                 self._in_background(self._start_worker(worker.slot, version))
-            return None
-        self._idle.put_nowait(worker)
-        return reply
 
     async def _start_worker(self, slot: int, version: str) -> None:
         try:
@@ -152,8 +178,10 @@ class AnswerPool:
             return
         self._processes[slot] = process
         worker = _Worker(process, slot)
+        assert process.stdin is not None
+        process.stdin.write(frame(hello(self.settings, version)))
         try:
-            started = await worker.exchange(hello(self.settings, version))
+            started = await worker.read_reply()
         except _WorkerGone:
             started = b""
         if started != READY:
@@ -167,13 +195,15 @@ class AnswerPool:
             self._none_left()
             return
         self.ready += 1
-        self._idle.put_nowait(worker)
+        for _ in range(QUESTIONS_PER_WORKER):
+            self._slots.put_nowait(worker)
+        self._in_background(self._read_replies(worker, version))
         log.info("answer worker %d ready (pid %d)", slot, process.pid)
 
     def _none_left(self) -> None:
         """If no worker runs or is starting, release whoever waits for one (see the class)."""
         if self.ready == 0 and not self._processes:
-            self._idle.put_nowait(None)
+            self._slots.put_nowait(None)
 
     def _lose(self, worker: _Worker) -> None:
         self.ready -= 1

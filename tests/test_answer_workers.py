@@ -27,6 +27,7 @@ from qa.store import current_version
 pytestmark = pytest.mark.slow  # each test starts worker processes that load the model
 
 START_TIMEOUT = 120.0  # a worker loads the model and the index
+SCENARIO_TIMEOUT = 300.0
 QUESTIONS = [
     "which borough stayed good in 2019",
     "What did Ofsted say about Kensington and Chelsea?",
@@ -43,7 +44,7 @@ def run(scenario: Callable[[AnswerPool], Awaitable[None]], settings: Settings, c
         pool.start(current_version(settings.index_dir))
         try:
             await until(lambda: pool.ready == count, "the workers did not start")
-            await scenario(pool)
+            await asyncio.wait_for(scenario(pool), SCENARIO_TIMEOUT)  # a hang is a failure
         finally:
             pids = pool.pids
             await pool.close()
@@ -122,6 +123,19 @@ def test_a_worker_answers_over_the_version_it_is_given(
     run(scenario, settings, 1)
 
 
+def test_questions_asked_at_once_each_get_their_own_answer(seeds_index: Settings) -> None:
+    """More questions than slots: they queue, and each reply reaches the question it answers."""
+    version = current_version(seeds_index.index_dir)
+
+    async def scenario(pool: AnswerPool) -> None:
+        asked = [QUESTIONS[i % len(QUESTIONS)] + "?" * i for i in range(7)]
+        bodies = await asyncio.gather(*(pool.answer(version, q, 3, None) for q in asked))
+        assert [orjson.loads(b)["question"] if b else None for b in bodies] == asked
+        assert pool.answered == len(asked)
+
+    run(scenario, seeds_index, 1)
+
+
 def test_a_failed_question_falls_back_and_the_worker_keeps_answering(
     seeds_index: Settings,
 ) -> None:
@@ -143,12 +157,15 @@ def test_a_killed_worker_is_replaced(seeds_index: Settings) -> None:
         (pid,) = pool.pids
         os.kill(pid, signal.SIGKILL)
         await until(lambda: not alive(pid), "the worker did not die", 10)
-        # The question in hand when the pool finds out goes back to the caller...
+        await until(lambda: pool.ready == 0, "the pool did not notice", 10)
+        # While the replacement starts, the caller answers (it is not sent to the dead one)...
         assert await pool.answer(version, QUESTIONS[0], 3, None) is None
-        # ...and a new worker takes the dead one's place.
+        # ...and then the replacement does.
         await until(lambda: pool.ready == 1, "no worker replaced the dead one")
         assert pool.pids != [pid]
+        answered = pool.answered
         assert await pool.answer(version, QUESTIONS[0], 3, None) is not None
+        assert pool.answered == answered + 1
 
     run(scenario, seeds_index, 1)
 
