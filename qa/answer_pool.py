@@ -3,8 +3,8 @@ a time each, restarted if they die; the server answers in its own process whenev
 
 Measured on 2 cores at 10,000 passages (docs/benchmarks.md): answering in the server process,
 16 concurrent clients got 1.7× one client's requests/s, because the answering threads and the
-event loop share one GIL; with two workers, 1.9× (two cores' worth). The event loop only moves
-bytes, so /health stays prompt under that load.
+event loop share one GIL; with two workers holding two questions each, 2.0–2.4×. The event
+loop only moves bytes, so /health stays prompt under that load.
 
 Everything here runs on the event loop: no threads, no locks. A worker answers its questions in
 the order they were sent, and one reader per worker hands each reply to its question.
