@@ -1,5 +1,5 @@
-"""The server's answer workers (``qa.answer_worker``): started with the API, given one question at
-a time each, restarted if they die; the server answers in its own process whenever none can.
+"""The server's answer workers (``qa.answer_worker``): started with the API, given up to two
+questions at a time each, restarted if they die; the server answers itself whenever none can.
 
 Measured on 2 cores at 10,000 passages (docs/benchmarks.md): answering in the server process,
 16 concurrent clients got 1.7× one client's requests/s, because the answering threads and the
