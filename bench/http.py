@@ -20,7 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.measure import latency_summary, process_peak_rss_mb, progress, timed_ms
+from bench.measure import (
+    child_pids,
+    latency_summary,
+    process_peak_rss_mb,
+    progress,
+    timed_ms,
+)
 from qa.config import PROJECT_ROOT, Settings
 
 HOST = "127.0.0.1"
@@ -139,7 +145,7 @@ class ServerProcess:
         if process is None:
             return
         self.peak_rss_mb = process_peak_rss_mb(process.pid)
-        workers = [process_peak_rss_mb(pid) for pid in _children(process.pid)]
+        workers = [process_peak_rss_mb(pid) for pid in child_pids(process.pid)]
         self.workers_peak_rss_mb = round(sum(mb for mb in workers if mb is not None), 1)
         process.terminate()
         try:
@@ -152,17 +158,6 @@ class ServerProcess:
 
 HEALTH_PROBE_INTERVAL_S = 0.02
 IDLE_PROBE_S = 4.0  # about as long as 16 clients x 32 requests take at 10,000 passages
-
-
-def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started (its answer workers), from /proc; none where there is none."""
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return children
 
 
 class HealthProbe:

@@ -45,6 +45,17 @@ def process_peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (a server's answer workers), from /proc; none without it."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 

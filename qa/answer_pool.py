@@ -18,7 +18,7 @@ import sys
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 _STOP_WAIT_S = 3.0
 # Questions a worker holds at once: the one it answers and the next, already in its pipe.
 QUESTIONS_PER_WORKER = 2
-T = TypeVar("T")
 
 
 class _WorkerGone(Exception):
@@ -211,9 +210,8 @@ class AnswerPool:
         if worker.process.returncode is None:
             worker.process.kill()
 
-    def _in_background(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        """A task that runs to its end even if nobody awaits it any more (held here till then)."""
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` as a task held here until it ends (the loop keeps only weak ones)."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task

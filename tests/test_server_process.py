@@ -22,6 +22,7 @@ import httpx
 import pytest
 from live_server import LiveServer, live_server, wait_for_answer_workers
 
+from bench.measure import child_pids
 from qa.config import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
@@ -145,10 +146,9 @@ def test_a_build_run_in_a_terminal_is_served_without_a_restart(server: LiveServe
 
 def answer_workers_of(pid: int) -> list[int]:
     """The child processes of ``pid`` that run ``qa.answer_worker``."""
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(c) for c in (task / "children").read_text().split()]
-    return [c for c in children if b"qa.answer_worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [
+        c for c in child_pids(pid) if b"qa.answer_worker" in Path(f"/proc/{c}/cmdline").read_bytes()
+    ]
 
 
 def test_answer_workers_run_by_default_and_stop_with_the_server(

@@ -1,7 +1,7 @@
 """The web chat: a Gradio app over the shared QAService and the server's answer workers (never
 through the HTTP API).
 
-``build_chat(service)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI
+``build_chat(service, answer_pool)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI
 app, passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the chat alone.
 """
 
