@@ -217,13 +217,13 @@ def test_the_chat_answers_through_a_worker_as_it_would_itself(
 
     async def scenario(pool: AnswerPool) -> None:
         with_worker = ChatActions(service, pool)
-        asked: list[str] = []
+        conversation = None
         for question in (QUESTIONS[0], "and in 2016?"):
-            expected = await alone.ask(question, [], asked)
+            expected = await alone.ask(question, conversation)
             answered = pool.answered
-            got = await with_worker.ask(question, [], asked)
+            got = await with_worker.ask(question, conversation)
             assert pool.answered == answered + 1  # by the worker, not by the fallback
             assert got == expected
-            asked = got[2]
+            conversation = got[2]
 
     run(scenario, seeds_index, 1)

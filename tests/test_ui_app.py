@@ -41,8 +41,17 @@ def _service(settings: Settings, embedder: Embedder, **overrides: object) -> QAS
     return QAService(settings.model_copy(update=overrides), embedder=embedder)
 
 
-def _upload_file(tmp_path: Path) -> list[str]:
-    path = tmp_path / "uploads" / "quillfeather.txt"
+@pytest.fixture
+def gradio_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Gradio's upload folder for this test: where the upload route would have put the files."""
+    cache = tmp_path / "gradio-cache"
+    cache.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    return cache
+
+
+def _upload_file(folder: Path) -> list[str]:
+    path = folder / "0123abcd" / "quillfeather.txt"
     path.parent.mkdir()
     path.write_text(NEW_DOCUMENT)
     return [str(path)]
@@ -57,12 +66,13 @@ def test_build_chat_exposes_the_ask_endpoint(seeds_service: QAService) -> None:
 
 def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) -> None:
     actions = ChatActions(seeds_service)
-    chat, sources, asked, box = asyncio.run(actions.ask(SAMPLE, [], []))
-    assert asked == [SAMPLE] and box == ""
+    chat, sources, conversation, box = asyncio.run(actions.ask(SAMPLE, None))
+    assert conversation.asked == [SAMPLE] and conversation.messages == chat and box == ""
     assert "Hammersmith and Fulham" in chat[1]["content"]
     assert "retained its &quot;good&quot; rating" in sources
 
-    chat, sources, asked, _ = asyncio.run(actions.ask("and in 2016?", chat, asked))
+    chat, sources, conversation, _ = asyncio.run(actions.ask("and in 2016?", conversation))
+    asked = conversation.asked
     assert "Read as" in chat[3]["content"]  # the service merged it with the first question
     # Kept as understood, so a further follow-up builds on a whole question.
     assert asked[0] == SAMPLE and asked[1] != "and in 2016?"
@@ -71,18 +81,18 @@ def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) ->
 
 def test_blank_question_is_refused(seeds_service: QAService) -> None:
     with pytest.raises(gr.Error):
-        asyncio.run(ChatActions(seeds_service).ask("   ", [], []))
+        asyncio.run(ChatActions(seeds_service).ask("   ", None))
 
 
 def test_writes_refused_on_a_public_host_without_token(
-    writable: Settings, embedder: Embedder, tmp_path: Path
+    writable: Settings, embedder: Embedder, gradio_cache: Path
 ) -> None:
     settings = writable
     service = _service(settings, embedder, host="0.0.0.0", admin_token=None)
     actions = DocumentActions(service)
     before = sorted(p.name for p in settings.docs_dir.iterdir())
 
-    outcome, *_ = actions.upload(_upload_file(tmp_path), "")
+    outcome, *_ = actions.upload(_upload_file(gradio_cache), "")
     assert NO_TOKEN_REMOTE.split(":")[0] in outcome
     some_doc = service.documents()[0]["doc_id"]
     outcome, *_ = actions.delete(some_doc, "")
@@ -91,12 +101,12 @@ def test_writes_refused_on_a_public_host_without_token(
 
 
 def test_upload_and_delete_with_the_admin_token(
-    writable: Settings, embedder: Embedder, tmp_path: Path
+    writable: Settings, embedder: Embedder, gradio_cache: Path
 ) -> None:
     settings = writable
     service = _service(settings, embedder, host="0.0.0.0", admin_token="s3cret")
     actions = DocumentActions(service)
-    files = _upload_file(tmp_path)
+    files = _upload_file(gradio_cache)
 
     outcome, *_ = actions.upload(files, "wrong")
     assert WRONG_TOKEN in outcome
@@ -112,6 +122,24 @@ def test_upload_and_delete_with_the_admin_token(
     outcome, _, table, _ = actions.delete(doc_id, "s3cret")
     assert "Deleted" in outcome and "Quillfeather" not in table
     assert not (settings.docs_dir / "quillfeather.txt").exists()
+
+
+def test_a_file_outside_the_upload_folder_is_never_read(
+    writable: Settings, embedder: Embedder, gradio_cache: Path, tmp_path: Path
+) -> None:
+    """The handler's own check, behind the guard: a path a client named is refused, whether it
+    lies outside Gradio's upload folder or leads out of it by a link or ".."."""
+    service = _service(writable, embedder)
+    actions = DocumentActions(service)
+    (outside := tmp_path / "private").mkdir()
+    secret = _upload_file(outside)[0]
+    link = gradio_cache / "link.txt"
+    link.symlink_to(secret)
+    before = sorted(p.name for p in writable.docs_dir.iterdir())
+    for path in (secret, str(link), str(gradio_cache / ".." / "private" / "0123abcd" / "x")):
+        outcome, *_ = actions.upload([path], "")
+        assert "must be sent through this page" in outcome, path
+    assert sorted(p.name for p in writable.docs_dir.iterdir()) == before
 
 
 def test_rebuild_reports_progress_until_done(writable: Settings, embedder: Embedder) -> None:

@@ -250,3 +250,38 @@ def test_hostile_document_runs_nothing_and_loads_nothing(
         url for url in desktop.requests if not url.startswith((server.url, "data:", "blob:"))
     ]
     assert foreign == []
+
+
+TOKEN = "browser-token-4711"
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("ui-browser-token")
+    env = {"QA_ADMIN_TOKEN": TOKEN, "QA_ANSWER_WORKERS": "0"}
+    with live_server(copy_seeds(root), root / "index", env=env) as running:
+        yield running
+
+
+def test_with_a_token_the_page_uploads_once_the_token_is_given(
+    browser: Browser, token_server: LiveServer, tmp_path: Path
+) -> None:
+    watched = _open(browser, token_server, VIEWPORTS["desktop"])
+    page = watched.page
+    document = tmp_path / "lighthouse-library.txt"
+    document.write_text(NEW_DOCUMENT)
+    page.get_by_role("tab", name="Documents").click()
+    token = page.locator("#qa-token input")
+
+    token.fill("not-the-token")
+    token.press("Tab")  # leaving the field trades the token for an upload session
+    outcome = page.locator("#qa-outcome .qa-message")
+    outcome.filter(has_text="Wrong admin token").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+
+    token.fill(TOKEN)
+    token.press("Tab")
+    outcome.filter(has_text="Token accepted").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    _upload(page, [document])  # the tab's outcome still reads "Token accepted" for a moment
+    outcome.filter(has_text="lighthouse-library.txt").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+    assert "added" in outcome.inner_text()
+    page.close()

@@ -46,7 +46,7 @@ def _bubble(chat: list[dict[str, Any]], index: int) -> str:
 
 
 def test_ask_returns_the_cited_answer_and_its_sources(client: Client) -> None:
-    chat, sources, question_box = client.predict(SAMPLE, [], api_name="/ask")
+    chat, sources, question_box = client.predict(SAMPLE, api_name="/ask")
 
     assert [message["role"] for message in chat] == ["user", "assistant"]
     assert _plain(_bubble(chat, 0)) == SAMPLE
@@ -66,8 +66,8 @@ def test_ask_returns_the_cited_answer_and_its_sources(client: Client) -> None:
 
 
 def test_follow_up_uses_the_conversation(client: Client) -> None:
-    chat, _, _ = client.predict(SAMPLE, [], api_name="/ask")
-    chat, sources, _ = client.predict("and in 2016?", chat, api_name="/ask")
+    chat, _, _ = client.predict(SAMPLE, api_name="/ask")
+    chat, sources, _ = client.predict("and in 2016?", api_name="/ask")
 
     assert len(chat) == 4
     assert "Read as" in _bubble(chat, 3)  # the follow-up was merged with the first question
@@ -76,7 +76,7 @@ def test_follow_up_uses_the_conversation(client: Client) -> None:
 
 
 def test_unanswerable_question_says_so_and_shows_nearest_passages(client: Client) -> None:
-    chat, sources, _ = client.predict("What is the capital of Peru?", [], api_name="/ask")
+    chat, sources, _ = client.predict("What is the capital of Peru?", api_name="/ask")
 
     assert "I could not find this in the documents." in _bubble(chat, 1)
     assert "Nearest passages" in sources
@@ -84,7 +84,7 @@ def test_unanswerable_question_says_so_and_shows_nearest_passages(client: Client
 
 
 def test_question_markup_is_shown_as_text(client: Client) -> None:
-    chat, sources, _ = client.predict('<img src=x onerror="alert(1)"> good?', [], api_name="/ask")
+    chat, sources, _ = client.predict('<img src=x onerror="alert(1)"> good?', api_name="/ask")
 
     assert "<img" not in _bubble(chat, 0) and "<img" not in sources
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in _bubble(chat, 0)
@@ -100,10 +100,10 @@ def test_api_and_chat_share_one_server(server: LiveServer) -> None:
 
 
 def test_server_log_has_no_traceback(server: LiveServer, client: Client) -> None:
-    client.predict(SAMPLE, [], api_name="/ask")
+    client.predict(SAMPLE, api_name="/ask")
     assert "Traceback" not in Path(server.log).read_text(errors="replace")
 
 
 def test_blank_question_is_refused_with_a_message(client: Client) -> None:
     with pytest.raises(AppError, match="Type a question first"):
-        client.predict("   ", [], api_name="/ask")
+        client.predict("   ", api_name="/ask")

@@ -8,6 +8,7 @@ app, passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the ch
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -31,13 +32,22 @@ EXAMPLES = (
 )
 TOP_K = 5
 MAX_QUESTION_CHARS = 2000  # the API's limit on a question
-MAX_HISTORY = 20  # earlier questions kept as follow-up context
+MAX_HISTORY = 20  # earlier questions kept as follow-up context (and turns kept on screen)
 HEADER = (
     '<div class="qa-header"><h1>Ask the documents</h1><p>Answers are sentences quoted from '
     'your documents; every one names its source. <a href="/docs">HTTP API</a></p></div>'
 )
 
 Messages = list[dict[str, Any]]
+
+
+@dataclass
+class Conversation:
+    """One browser's conversation, held by the server (a ``gr.State``): the browser sends only
+    its question, never the history, so an event's body stays small and holds no files."""
+
+    messages: Messages = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)  # the questions as the service understood them
 
 
 class ChatActions:
@@ -48,14 +58,15 @@ class ChatActions:
         self.answer_pool = answer_pool
 
     async def ask(
-        self, question: str, chat: Messages | None, asked: list[str] | None
-    ) -> tuple[Messages, str, list[str], str]:
+        self, question: str, conversation: Conversation | None
+    ) -> tuple[Messages, str, Conversation, str]:
         """Answer one question (earlier questions of the conversation are the follow-up context).
 
-        Returns the chat with the new turn, the source cards, the updated question history and
-        an empty question box.
+        Returns the chat with the new turn, the source cards, the updated conversation and an
+        empty question box.
         """
-        chat, asked = list(chat or []), list(asked or [])
+        conversation = conversation or Conversation()
+        chat, asked = list(conversation.messages), list(conversation.asked)
         question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
         if not question:
             raise gr.Error("Type a question first.")
@@ -72,7 +83,8 @@ class ChatActions:
         # ("and in 2016?" then "what about Westminster?") still has a whole question to build on.
         asked = (asked + [answer.resolved_question or question])[-MAX_HISTORY:]
         texts = self.service.document_texts([p.doc_id for p in answer.passages])
-        return chat, render.sources_html(answer, texts), asked, ""
+        chat = chat[-2 * MAX_HISTORY :]  # held per browser by the server: bounded too
+        return chat, render.sources_html(answer, texts), Conversation(chat, asked), ""
 
     async def _answer(self, question: str, history: list[str] | None) -> Answer:
         """From an answer worker, as the API's questions are; in a thread here if none answers
@@ -86,8 +98,8 @@ class ChatActions:
             lambda: self.service.ask(question, top_k=TOP_K, history=history)
         )
 
-    def new_conversation(self) -> tuple[Messages, str, list[str], str]:
-        return [], render.sources_html(None, {}), [], ""
+    def new_conversation(self) -> tuple[Messages, str, Conversation, str]:
+        return [], render.sources_html(None, {}), Conversation(), ""
 
 
 def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.Blocks:
@@ -138,20 +150,20 @@ def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.
                     js_on_load=None,
                     apply_default_css=False,
                 )
-                asked = gr.State([])
+                conversation = gr.State(None)
 
             with gr.Tab("Documents", id="documents"):
                 build_documents_tab(blocks, service)
 
-        outputs = [chatbot, sources, asked, question]
+        outputs = [chatbot, sources, conversation, question]
         shared: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "ask"}
-        ask_button.click(actions.ask, [question, chatbot, asked], outputs, api_name="ask", **shared)
+        ask_button.click(actions.ask, [question, conversation], outputs, api_name="ask", **shared)
         question.submit(
-            actions.ask, [question, chatbot, asked], outputs, api_visibility="private", **shared
+            actions.ask, [question, conversation], outputs, api_visibility="private", **shared
         )
         for button in example_buttons:  # a button's value is its label: the example question
             button.click(
-                actions.ask, [button, chatbot, asked], outputs, api_visibility="private", **shared
+                actions.ask, [button, conversation], outputs, api_visibility="private", **shared
             )
         new_button.click(actions.new_conversation, None, outputs, api_visibility="private")
         chatbot.clear(actions.new_conversation, None, outputs, api_visibility="private")

@@ -1,13 +1,13 @@
 """The Documents tab: the document list, upload, delete, rebuild with progress, index status.
 
 Writes go through the service's write methods (the same ones the API's endpoints call) and follow
-the API's token rule (``ui.access``).
+the API's token rule (``qa.access``). With a token set, typing it also opens an upload session
+(``ui.upload_session``): Gradio's upload route takes files only from a browser that has one.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -17,10 +17,29 @@ from qa.documents import SUPPORTED_SUFFIXES
 from qa.errors import QAError
 from qa.service import QAService
 from ui import render
+from ui.gradio_guard import uploaded_file
+from ui.upload_session import SESSION_PATH, UPLOAD_SESSION_S
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0  # how often the status is refreshed while a rebuild runs
+# Runs in the browser when the token field is left: trades the token for the upload cookie.
+OPEN_UPLOAD_SESSION_JS = f"""
+async (token) => {{
+  if (!token) return "";
+  let reply;
+  try {{
+    reply = await fetch("{SESSION_PATH.lstrip("/")}", {{
+      method: "POST", credentials: "same-origin",
+      headers: {{"Authorization": "Bearer " + token.trim()}}
+    }});
+  }} catch (error) {{ reply = null; }}
+  if (reply && reply.ok)
+    return '<div class="qa-message qa-ok">Token accepted: you can add documents for the next '
+      + '{UPLOAD_SESSION_S // 60} minutes.</div>';
+  return '<div class="qa-message qa-error">Wrong admin token: files cannot be added.</div>';
+}}
+"""
 
 
 class DocumentActions:
@@ -61,8 +80,12 @@ class DocumentActions:
                 *self.refresh(),
                 None,
             )
+        received = [uploaded_file(path) for path in paths]
+        if any(path is None for path in received):  # named by a client, not uploaded by it
+            message = render.message_html("Files must be sent through this page.", "error")
+            return (message, *self.refresh(), None)
         # Gradio keeps each upload under its original file name; the service makes it safe.
-        files = [(Path(path).name, Path(path).read_bytes()) for path in paths]
+        files = [(path.name, path.read_bytes()) for path in received if path is not None]
         try:
             report = self.service.add_documents(files)
             outcome = render.upload_report_html(report)
@@ -157,6 +180,9 @@ def build_documents_tab(blocks: gr.Blocks, service: QAService) -> None:
     timer = gr.Timer(POLL_SECONDS, active=False)
 
     private: dict[str, Any] = {"api_visibility": "private"}
+    if token_required(settings):
+        for trigger in (token.blur, token.submit):
+            trigger(None, [token], [outcome], js=OPEN_UPLOAD_SESSION_JS, **private)
     writes: dict[str, Any] = {"concurrency_id": "writes", "concurrency_limit": 1, **private}
     listing = [status, table, choice]
     blocks.load(actions.refresh, None, listing, **private)

@@ -16,8 +16,9 @@ from qa.api import create_api
 from qa.config import Settings
 from qa.service import QAService
 from ui.app import build_chat
+from ui.gradio_guard import GradioGuard
 from ui.style import CSS, HEAD, THEME
-from ui.upload_guard import GradioUploadGuard
+from ui.upload_session import UploadSessions, upload_session_router
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ def create_app(settings: Settings) -> FastAPI:
     """The app ``qa serve`` runs: one shared QAService behind the API and the chat."""
     service = QAService(settings)
     app = create_api(service)
-    app.add_middleware(GradioUploadGuard, settings=settings)
+    sessions = UploadSessions(settings)
+    app.include_router(upload_session_router(sessions))  # before the chat's catch-all mount
+    app.add_middleware(GradioGuard, settings=settings, sessions=sessions)
     chat = build_chat(service, app.state.answer_pool)
     app = gr.mount_gradio_app(
         app,
@@ -50,7 +53,20 @@ def create_app(settings: Settings) -> FastAPI:
         ssr_mode=False,  # no Node server: the page is rendered in the browser
     )
     slow_down_idle_polling(chat)
+    check_file_paths_as_launched(chat)
     return app
+
+
+def check_file_paths_as_launched(chat: gr.Blocks) -> None:
+    """Make Gradio check where an event's file paths point, as it does for a launched app.
+
+    Gradio skips that check until ``launch()`` has run, which a mounted app never calls; with
+    it, an event's file must lie in Gradio's upload folder. ``GradioGuard`` refuses such paths
+    before Gradio sees them; this is the second lock on the same door."""
+    if hasattr(chat, "has_launched"):
+        chat.has_launched = True
+    else:
+        log.warning("Gradio has changed: its own check of event file paths may be off")
 
 
 def slow_down_idle_polling(chat: gr.Blocks) -> None:

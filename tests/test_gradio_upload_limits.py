@@ -1,5 +1,6 @@
 """Gradio's upload route, which takes files before the Documents tab's token check runs: closed
-where no write can succeed, and refused once its cache is full; open for normal use otherwise."""
+where no write can succeed, refused before storing when a request would pass the cache's cap or
+the client's share of it, and open for normal use otherwise."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from qa.access import NO_TOKEN_REMOTE
 from qa.config import Settings
+from ui.gradio_guard import CACHE_FULL, folder_bytes
 from ui.server import create_app
-from ui.upload_guard import CACHE_FULL, folder_bytes
 
 UPLOAD = "/gradio_api/upload"
 FILE = {"files": ("note.txt", b"A short note about nothing in particular.\n", "text/plain")}
@@ -61,3 +62,27 @@ def test_refused_once_the_cache_is_full_and_open_before(
         assert refused.status_code == 507
         assert refused.json()["detail"] == CACHE_FULL
         assert folder_bytes(gradio_cache) == before
+
+
+def test_a_request_that_would_pass_the_cap_is_refused_before_storing(
+    served: Settings, gradio_cache: Path
+) -> None:
+    settings = served.model_copy(update={"host": "127.0.0.1", "max_upload_cache_mb": 1.0})
+    big = {"files": ("big.txt", b"word " * 150_000, "text/plain")}  # 750 KB
+    for client in client_for(settings):
+        assert client.post(UPLOAD, files=big).status_code == 200
+        refused = client.post(UPLOAD, files=big)  # 1.5 MB with the first: over the cap
+        assert refused.status_code == 507, refused.text
+    assert folder_bytes(gradio_cache) < 1024 * 1024
+
+
+def test_one_client_cannot_take_the_whole_cache(served: Settings, gradio_cache: Path) -> None:
+    settings = served.model_copy(
+        update={"host": "127.0.0.1", "max_upload_cache_mb": 8.0, "max_upload_mb": 1.0}
+    )
+    part = {"files": ("part.txt", b"word " * 180_000, "text/plain")}  # 900 KB
+    statuses = []
+    for client in client_for(settings):
+        statuses = [client.post(UPLOAD, files=part).status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]  # a quarter of 8 MB is 2 MB
+    assert folder_bytes(gradio_cache) < 2 * 1024 * 1024
