@@ -1,7 +1,10 @@
-"""Splitting a document's text into sentences and passages with exact ``[start, end)`` offsets.
+"""Splitting a document's text into units (sentences, headings, list items, table rows, code) and
+packing them into passages, with exact ``[start, end)`` offsets.
 
-Pure functions: ``text[span.start:span.end]`` is always the span's text, so a citation can be
-checked against its source.
+Pure functions over the layout ``qa.layout`` reads: a line break inside a wrapped paragraph is
+not a sentence end; a blank line, a heading, a list item, a table row or a code block is a unit
+boundary whatever the punctuation. ``text[unit.start:unit.end]`` is always the unit's text, so a
+citation can be checked against its source.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace, or at a line break;
-# a line break also ends headings and list items, which carry no punctuation.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n""")
+from qa.layout import Block, Kind, blocks
+
 # Bump when the splitting rules change: stored passages then no longer match and are rebuilt.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 4
+# A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
+# next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
+_NEXT_WORD = re.compile(r"\s+(\S)")
 _WHITESPACE = re.compile(r"\s")
-# Abbreviations after which a full stop does not end a sentence.
+_LINE = re.compile(r"[^\n]+")
 _ABBREVIATIONS = {
     "mr",
     "mrs",
@@ -29,8 +35,14 @@ _ABBREVIATIONS = {
     "etc",
     "e.g",
     "i.e",
+    "cf",
+    "fig",
+    "sec",
     "cllr",
 }
+# A passage may end at a paragraph boundary instead of mid-paragraph once it holds this share
+# of max_chars: passages that follow the text's own divisions are whole thoughts.
+_PARAGRAPH_BREAK_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,34 +54,86 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Unit(Span):
+    """A sentence, or a heading, list item, table row or piece of code: what an answer can be
+    (prose and list items) or what it is read beside."""
+
+    kind: Kind = Kind.PROSE
+    block: int = 0  # which block of the document it lies in
+
+
+@dataclass(frozen=True)
 class Chunk:
-    """A passage of a few whole sentences, with the sentence spans it contains."""
+    """A passage of whole units, the units it contains, and the heading of its section."""
 
     start: int
     end: int
-    sentences: tuple[Span, ...]
+    sentences: tuple[Unit, ...]
+    heading: Span | None = None  # the nearest heading before the passage, if outside it
 
 
-def split_sentences(text: str, max_chars: int) -> list[Span]:
-    """Sentences of ``text`` as trimmed spans; any longer than ``max_chars`` split between words."""
+def split_units(text: str, max_chars: int) -> list[Unit]:
+    """The text's units in order, each trimmed and at most ``max_chars`` long."""
+    units: list[Unit] = []
+    for number, block in enumerate(blocks(text)):
+        if block.kind in (Kind.PROSE, Kind.LIST_ITEM):
+            spans = _sentences_in(text, block, max_chars)
+        elif block.kind == Kind.CODE:
+            spans = _code_pieces(text, block, max_chars)
+        else:
+            spans = _trimmed_pieces(text, block.start, block.end, max_chars)
+        units += [Unit(s.start, s.end, block.kind, number) for s in spans]
+    return units
+
+
+def split_sentences(text: str, max_chars: int) -> list[Unit]:
+    """Every unit of the text (the sentence-level index holds them all, each with its kind)."""
+    return split_units(text, max_chars)
+
+
+def _sentences_in(text: str, block: Block, max_chars: int) -> list[Span]:
     spans: list[Span] = []
-    begin = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.group()[0] == "." and _is_not_a_sentence_end(text, match.start()):
+    begin = block.start
+    for match in _SENTENCE_END.finditer(text, block.start, block.end):
+        if not _ends_sentence(text, match, block.end):
             continue
-        spans.extend(_trimmed_pieces(text, begin, match.end(), max_chars))
+        spans += _trimmed_pieces(text, begin, match.end(), max_chars)
         begin = match.end()
-    spans.extend(_trimmed_pieces(text, begin, len(text), max_chars))
-    return spans
+    return spans + _trimmed_pieces(text, begin, block.end, max_chars)
 
 
-def _is_not_a_sentence_end(text: str, dot: int) -> bool:
-    """A full stop after an abbreviation ("Dr.") or a list number at a line start ("4.")."""
-    word = re.search(r"([\w.]+)$", text[max(0, dot - 6) : dot])
-    if word and word.group(1).lower() in _ABBREVIATIONS:
+def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
+    following = _NEXT_WORD.match(text, match.end(), block_end)
+    if following is None:
         return True
-    line_start = text.rfind("\n", 0, dot) + 1
-    return bool(re.fullmatch(r"\s*\d{1,3}", text[line_start:dot]))
+    if following.group(1).islower():
+        return False  # "approx. three", "vs. the", "i.e. this"
+    if match.group()[0] == ".":
+        word = re.search(r"([\w.]+)$", text[max(0, match.start() - 6) : match.start()])
+        if word and word.group(1).lower() in _ABBREVIATIONS:
+            return False
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if re.fullmatch(r"\s*\d{1,3}", text[line_start : match.start()]):
+            return False  # a list number at a line start ("4.")
+    return True
+
+
+def _code_pieces(text: str, block: Block, max_chars: int) -> list[Span]:
+    """A code block whole, or its lines packed into pieces of at most ``max_chars``."""
+    if block.end - block.start <= max_chars:
+        return [Span(block.start, block.end)]
+    lines = [
+        piece
+        for line in _LINE.finditer(text, block.start, block.end)
+        for piece in _trimmed_pieces(text, line.start(), line.end(), max_chars)
+    ]
+    pieces: list[Span] = []
+    for line in lines:
+        if pieces and line.end - pieces[-1].start <= max_chars:
+            pieces[-1] = Span(pieces[-1].start, line.end)
+        else:
+            pieces.append(line)
+    return pieces
 
 
 def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Span]:
@@ -97,32 +161,54 @@ def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Spa
 
 
 def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> list[Chunk]:
-    """Pack consecutive sentences into passages of at most ``max_chars`` characters.
+    """Pack consecutive units into passages of at most ``max_chars`` characters.
 
-    Each passage after the first repeats the last ``overlap_sentences`` sentences of the one before
-    (when they fit), so an answer that straddles a boundary is whole in at least one passage.
+    A heading starts a passage; a passage that has to end inside a paragraph ends at the last
+    paragraph boundary instead, if one lies past half its room. A passage after a break repeats
+    the last ``overlap_sentences`` units of the one before (when they fit and no heading comes
+    between), so an answer straddling the break, or a lead-in and the quote it introduces, is
+    whole in one passage.
     """
-    sentences = split_sentences(text, max_chars)
+    units = split_units(text, max_chars)
     chunks: list[Chunk] = []
+    heading: Span | None = None
     first = 0
-    while first < len(sentences):
+    while first < len(units):
         last = first
-        while (
-            last + 1 < len(sentences)
-            and sentences[last + 1].end - sentences[first].start <= max_chars
-        ):
-            last += 1
-        chunks.append(
-            Chunk(sentences[first].start, sentences[last].end, tuple(sentences[first : last + 1]))
-        )
-        if last + 1 >= len(sentences):
-            break
-        # Repeat the last sentences when they fit beside the next one, but never the whole
-        # chunk, so every passage moves forward.
-        next_first = last + 1
-        for back in range(min(overlap_sentences, last - first), 0, -1):
-            if sentences[last + 1].end - sentences[last + 1 - back].start <= max_chars:
-                next_first = last + 1 - back
+        while last + 1 < len(units) and units[last + 1].end - units[first].start <= max_chars:
+            following = units[last + 1]
+            if following.kind == Kind.HEADING and any(
+                u.kind != Kind.HEADING for u in units[first : last + 1]
+            ):
                 break
+            last += 1
+        last = _at_paragraph_end(units, first, last, max_chars)
+        context = heading if heading is not None and heading.end <= units[first].start else None
+        chunks.append(
+            Chunk(units[first].start, units[last].end, tuple(units[first : last + 1]), context)
+        )
+        for unit in units[first : last + 1]:
+            if unit.kind == Kind.HEADING:
+                heading = unit
+        if last + 1 >= len(units):
+            break
+        next_first = last + 1
+        if units[next_first].kind != Kind.HEADING:
+            for back in range(min(overlap_sentences, last - first), 0, -1):
+                if units[last + 1].end - units[last + 1 - back].start <= max_chars:
+                    next_first = last + 1 - back
+                    break
         first = next_first
     return chunks
+
+
+def _at_paragraph_end(units: list[Unit], first: int, last: int, max_chars: int) -> int:
+    """``last``, or an earlier unit ending a paragraph when ``last`` would cut one in two."""
+    if last + 1 >= len(units) or units[last + 1].block != units[last].block:
+        return last
+    for candidate in range(last - 1, first - 1, -1):
+        if units[candidate].end - units[first].start < _PARAGRAPH_BREAK_SHARE * max_chars:
+            break
+        if units[candidate + 1].block != units[candidate].block:
+            return candidate
+    return last

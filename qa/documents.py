@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from qa.dates import publication_date
+from qa.chunking import split_units
+from qa.dates import find_dates, publication_date
 from qa.errors import UnreadableDocument, UnsupportedFileType
+from qa.html_text import html_to_text
+from qa.pdf_text import pdf_text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,7 @@ TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 _TITLE_MAX = 200
+_TITLE_SCAN_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -65,21 +70,22 @@ def parse_document(data: bytes, source: str) -> Document:
     if not data.strip():
         raise UnreadableDocument("the file is empty")
     check_content_matches_suffix(data, suffix)
+    declared: date | None = None  # a date the format states apart from the text
     if suffix in TEXT_SUFFIXES:
         text, title = _read_text(data), None
     elif suffix in HTML_SUFFIXES:
-        text, title = _read_html(data)
+        text, title, declared = _read_html(data)
     elif suffix == ".pdf":
         text, title = _read_pdf(data)
     else:
         text, title = _read_docx(data)
     if not text.strip():
         raise UnreadableDocument("no text could be extracted")
-    published = publication_date(text)
+    published = declared or publication_date(text)
     return Document(
         doc_id=doc_id_for(source),
         source=source,
-        title=(title or first_line(text))[:_TITLE_MAX],
+        title=(title or title_from_text(text))[:_TITLE_MAX],
         published=published.isoformat() if published else None,
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -101,12 +107,23 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
         raise UnsupportedFileType("binary content in a text file")
 
 
-def first_line(text: str) -> str:
-    """The first non-blank line, used as a title when the format carries none."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+def title_from_text(text: str) -> str:
+    """A title for a format that carries none: the opening heading, read whole even when it
+    wraps onto a second line, else the first sentence."""
+    head = text[:_TITLE_SCAN_CHARS]
+    units = split_units(head, _TITLE_MAX)
+    return " ".join(head[units[0].start : units[0].end].split()) if units else ""
+
+
+def _parsed_date(value: str | None) -> date | None:
+    """A declared date ("2019-10-16T09:00:00Z", "16 October 2019"), or None."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        found = find_dates(value)
+        return found[0].value if found else None
 
 
 def _read_text(data: bytes) -> str:
@@ -118,16 +135,10 @@ def _read_text(data: bytes) -> str:
         ) from None
 
 
-def _read_html(data: bytes) -> tuple[str, str | None]:
-    import trafilatura  # imported here: it is slow to import and only HTML needs it
-
+def _read_html(data: bytes) -> tuple[str, str | None, date | None]:
     html = data.decode("utf-8", errors="replace")
-    text = trafilatura.extract(html, include_comments=True, include_tables=True, favor_recall=True)
-    if not text:  # trafilatura finds no "main text" in tiny pages: fall back to all visible text
-        text = trafilatura.html2txt(html) or ""
-    metadata = trafilatura.extract_metadata(html)
-    title = metadata.title if metadata and metadata.title else None
-    return text, title
+    content = html_to_text(html)
+    return content.text, content.title, _parsed_date(content.published)
 
 
 def _read_pdf(data: bytes) -> tuple[str, str | None]:
@@ -139,7 +150,14 @@ def _read_pdf(data: bytes) -> tuple[str, str | None]:
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
     except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
         raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None
-    return "\n\n".join(page.strip() for page in pages), title
+    return pdf_text(pages), title
+
+
+def _docx_paragraph(paragraph: Any) -> str:
+    """A Word paragraph as one line (its soft line breaks are wraps); list items marked."""
+    words = " ".join(paragraph.text.split())
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    return f"- {words}" if words and "List" in style else words
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:
@@ -147,11 +165,13 @@ def _read_docx(data: bytes) -> tuple[str, str | None]:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        paragraphs = [p.text for p in document.paragraphs]
-        for table in document.tables:  # tables hold text too (figures, ratings)
-            paragraphs += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+        paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
+        for table in document.tables:  # tables hold text too (figures, ratings): a row a line
+            for row in table.rows:
+                cells = [" ".join(cell.text.split()).replace("|", "/") for cell in row.cells]
+                paragraphs.append("| " + " | ".join(cells) + " |" if len(cells) > 1 else cells[0])
     except Exception as error:  # zip, XML and zlib errors alike mean "unreadable"
         raise UnreadableDocument(f"broken .docx: {type(error).__name__}: {error}") from None
-    text = re.sub(r"\n{3,}", "\n\n", "\n\n".join(paragraphs)).strip()
+    text = "\n\n".join(p for p in paragraphs if p.strip())
     title = document.core_properties.title or None
     return text, title

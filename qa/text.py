@@ -12,6 +12,11 @@ _QUOTES = str.maketrans(
     {"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'}
 )
 
+# A word hyphenated at a line end ("config-\n       uration"): whole again when the part after
+# the break starts in lower case (a compound such as "Anglo-\nSaxon" keeps its hyphen). man
+# pages print U+2010 HYPHEN there, and some text carries soft hyphens (U+00AD).
+LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u00ad][ \t]*\r?\n\s*(?=[a-z])")
+
 # Function words carry no evidence for BM25 or term-coverage checks.
 STOPWORDS = frozenset(
     """
@@ -38,8 +43,9 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words with straight apostrophes, in order."""
-    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+    """Lower-cased words with straight apostrophes, in order; a word hyphenated at a line end
+    ("config-\n  uration") counts as the whole word."""
+    return [w.replace("’", "'") for w in _WORD.findall(LINE_END_HYPHEN.sub("", text).lower())]
 
 
 def content_words(text: str) -> list[str]:

@@ -1,0 +1,255 @@
+"""HTML -> logical text: the page's content as blocks separated by blank lines, the way the
+chunker reads text (``qa.layout``).
+
+Written for manuals and articles alike: paragraphs keep none of the source's line wrapping;
+headings, list items (``- ``), table rows (``| a | b |``) and definition terms are lines of their
+own; preformatted code is kept verbatim between ``` fences. Left out: scripts and styles, page
+furniture (navigation, headers and footers, sidebars, tables of contents, "copy" buttons,
+heading anchors such as Sphinx's ¶) and blocks that are mostly links (menus, link lists).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree, html
+
+_DROPPED_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "nav",
+    "aside",
+    "head",
+}
+_FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu"}
+# class or id words that name page furniture in the generators people use (Sphinx, DocBook,
+# MkDocs, Javadoc, WordPress, news sites); matched as whole words of the attribute.
+_FURNITURE_WORDS = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navheader|navfooter|navigation|menu|breadcrumbs?|sidebar|"
+    r"sphinxsidebar|related|toc|tocwrapper|footer|site-header|skip|cookie|share|social|"
+    r"headerlink|copybutton|copy-button|advert|ads|banner|switchers|searchbox)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_MAIN_SELECTORS = (
+    "//main",
+    "//*[@role='main']",
+    "//article",
+    "//*[@itemprop='articleBody']",
+)
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "address",
+    "center",
+    "details",
+    "summary",
+    "caption",
+    "body",
+    "html",
+    "hr",
+    "br",
+}
+_ANCHOR_SYMBOLS = {"¶", "#", "§", "🔗", "⚓", "link"}
+_DATE_META = (
+    "article:published_time",
+    "datePublished",
+    "citation_publication_date",
+    "dc.date.issued",
+    "DC.date.issued",
+    "dc.date",
+    "DC.date",
+    "date",
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_LINK_DENSE = 0.6  # a block whose text is mostly link text is a menu or a list of links
+_LINK_DENSE_MIN_WORDS = 3
+
+
+@dataclass
+class _Writer:
+    """Collects blocks of text; inline text is gathered into the current block."""
+
+    blocks: list[str] = field(default_factory=list)
+    inline: list[str] = field(default_factory=list)
+    prefix: str = ""
+
+    def text(self, value: str | None) -> None:
+        if value:
+            self.inline.append(value)
+
+    def end_block(self) -> None:
+        words = " ".join("".join(self.inline).split())
+        self.inline.clear()
+        if words:  # a list item's marker waits for the item's first words
+            self.blocks.append(self.prefix + words)
+            self.prefix = ""
+
+    def verbatim(self, value: str) -> None:
+        self.end_block()
+        body = value.strip("\n").rstrip()
+        if body.strip():
+            self.blocks.append(f"```\n{body}\n```")
+
+
+@dataclass(frozen=True)
+class HtmlContent:
+    text: str
+    title: str | None  # the first <h1>, else <title>
+    published: str | None  # a publication date the page declares (meta tags, <time>), as given
+
+
+def html_to_text(data: str) -> HtmlContent:
+    """The page's logical text, title and declared publication date."""
+    # lxml refuses a str that still declares its encoding (XHTML's <?xml ... encoding=...?>).
+    data = _XML_DECLARATION.sub("", data, count=1)
+    try:
+        root = html.document_fromstring(data)
+    except (etree.ParserError, ValueError):
+        return HtmlContent("", None, None)
+    title = _title(root)
+    published = _declared_date(root)
+    for element in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        _drop(element)
+    for element in list(root.iter()):
+        if isinstance(element.tag, str) and _is_furniture(element):
+            _drop(element)
+    body = _main_content(root)
+    _drop_link_lists(body)
+    writer = _Writer()
+    _walk(body, writer)
+    writer.end_block()
+    return HtmlContent("\n\n".join(writer.blocks), title, published)
+
+
+def _title(root: html.HtmlElement) -> str | None:
+    for path in ("//h1", "//title"):
+        found = root.xpath(path)
+        if found:
+            words = " ".join(found[0].text_content().split()).rstrip("¶#").strip()
+            if words:
+                return words
+    return None
+
+
+def _declared_date(root: html.HtmlElement) -> str | None:
+    """The publication date in the page's metadata (news sites and blogs declare it)."""
+    for name in _DATE_META:
+        for meta in root.xpath(
+            f"//meta[@property='{name}' or @name='{name}' or @itemprop='{name}']"
+        ):
+            if (meta.get("content") or "").strip():
+                return str(meta.get("content")).strip()
+    for time in root.xpath("//time[@datetime]"):
+        return str(time.get("datetime")).strip() or None
+    return None
+
+
+def _is_furniture(element: html.HtmlElement) -> bool:
+    if element.tag in _DROPPED_TAGS:
+        return True
+    if (element.get("role") or "").lower() in _FURNITURE_ROLES:
+        return True
+    if element.get("aria-hidden") == "true" or element.get("hidden") is not None:
+        return True
+    marks = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if marks.strip() and _FURNITURE_WORDS.search(marks) and element.tag not in ("body", "html"):
+        return True
+    # A heading's self-link ("¶" after a Sphinx heading, "#" in MkDocs).
+    if element.tag == "a" and (element.get("href") or "").startswith("#"):
+        return (element.text_content() or "").strip() in _ANCHOR_SYMBOLS
+    return False
+
+
+def _main_content(root: html.HtmlElement) -> html.HtmlElement:
+    """The page's main element when it marks one that holds most of the text, else the body."""
+    body = root.find("body")
+    body = body if body is not None else root
+    total = len(body.text_content().split()) or 1
+    for selector in _MAIN_SELECTORS:
+        for candidate in root.xpath(selector):
+            if len(candidate.text_content().split()) >= 0.3 * total:
+                return candidate  # type: ignore[no-any-return]
+    return body
+
+
+def _drop_link_lists(body: html.HtmlElement) -> None:
+    """Remove lists and divisions that are mostly links (menus, "see also" lists, indexes)."""
+    for element in list(body.iter("ul", "ol", "div", "table", "dl")):
+        if element.getparent() is None:
+            continue
+        words = len(element.text_content().split())
+        linked = sum(len(a.text_content().split()) for a in element.iter("a"))
+        if words >= _LINK_DENSE_MIN_WORDS and linked / words > _LINK_DENSE:
+            _drop(element)
+
+
+def _drop(element: etree._Element) -> None:
+    """Remove ``element`` but keep the text that follows it (its tail)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _walk(element: html.HtmlElement, writer: _Writer) -> None:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag == "pre":
+        writer.verbatim(element.text_content())
+        writer.text(element.tail)
+        return
+    if tag == "table":
+        writer.end_block()
+        _table(element, writer)
+        writer.text(element.tail)
+        return
+    starts_block = tag in _BLOCKS or tag in _HEADINGS or tag in ("li", "dt", "dd", "tr")
+    if starts_block:
+        writer.end_block()
+        if tag == "li":
+            writer.prefix = "- "
+    writer.text(element.text)
+    for child in element:
+        _walk(child, writer)
+    if starts_block:
+        writer.end_block()
+    writer.text(element.tail)
+
+
+def _table(table: html.HtmlElement, writer: _Writer) -> None:
+    """Each row a line of cells between bars; a one-cell row (a layout table) as a paragraph."""
+    for row in table.iter("tr"):
+        cells = [" ".join(cell.text_content().split()) for cell in row if cell.tag in ("td", "th")]
+        cells = [cell.replace("|", "/") for cell in cells]
+        if len([c for c in cells if c]) > 1:
+            writer.blocks.append("| " + " | ".join(cells) + " |")
+        elif any(cells):
+            writer.blocks.append(next(c for c in cells if c))

@@ -1,0 +1,230 @@
+"""Reading a text's layout: which line breaks are wraps and which end something, and what kind of
+block each run of lines is (prose, heading, list item, table row, code).
+
+Hard-wrapped text (licences, RFCs, manuals, mail, man pages) breaks lines wherever the next word
+did not fit; other text breaks lines only where a paragraph, heading or list item ends. The
+difference is read from the text itself: in wrapped text most lines that continue are nearly as
+long as the widest ones, and a line ended early (well short of that width) ends its paragraph.
+Blank lines, list markers, table rows, code fences and interpreter prompts are boundaries either
+way. Everything here returns offsets into the text it was given: nothing is rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+# A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
+_WRAP_SLACK = 2
+_MIN_WRAP_WIDTH = 40  # narrower columns are tables or verse, not wrapped prose
+_MAX_WRAP_WIDTH = 160  # lines wider than this were not wrapped by hand or by a formatter
+_MIN_WRAP_EVIDENCE = 4  # lines that continue, needed before a text is judged wrapped
+_CONTINUING_SHARE = 0.25  # of all lines, how many must run on into the next line
+_WRAPPED_SHARE = 0.6  # of those, how many must end near the width
+_MID_SENTENCE_SHARE = 0.25  # ... and how many must end mid-sentence
+_HEADING_MAX_CHARS = 120
+
+# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)"; not "a." (a wrapped line may
+# start with an initial or an abbreviation's last letter).
+_BULLET = re.compile(r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s+\S")
+_FENCE = re.compile(r"(```|~~~)")
+_PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
+_UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
+_MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
+_ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
+_CODE_START = re.compile(
+    r"(?:def|class|import|from|return|if|elif|else|for|while|try|except|with|print|var|let|"
+    r"const|function|public|private|static|void|int|#include|@)\b"
+)
+_CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
+
+
+class Kind(IntEnum):
+    """What a unit of text is; stored with each sentence in the index (so: small integers)."""
+
+    PROSE = 0
+    HEADING = 1  # also bylines, datelines and other short labels without punctuation
+    LIST_ITEM = 2
+    TABLE_ROW = 3
+    CODE = 4
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # offset of the first character, indentation included
+    end: int  # offset after the last non-whitespace character
+    indent: int  # leading whitespace, tabs counted to the next multiple of 8
+
+    def text(self, text: str) -> str:
+        return text[self.start : self.end]
+
+    @property
+    def width(self) -> int:
+        return self.indent + (self.end - self.start - self.indent)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Lines read as one unit of layout: ``text[start:end]``, trimmed, of one kind."""
+
+    start: int
+    end: int
+    kind: Kind
+
+
+def lines_of(text: str) -> list[Line]:
+    """Every line with its offsets; blank lines are kept (as lines whose end equals their start)."""
+    found = []
+    position = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        stripped = body.rstrip()
+        leading = body[: len(body) - len(body.lstrip())]
+        indent = len(leading.expandtabs(8))
+        if stripped.strip():
+            found.append(Line(position + len(leading), position + len(stripped), indent))
+        else:
+            found.append(Line(position, position, 0))
+        position += len(raw)
+    return found
+
+
+def _is_blank(line: Line) -> bool:
+    return line.end <= line.start
+
+
+def looks_like_code(line: str) -> bool:
+    """An interpreter or shell line, or one dense with the symbols code is written in."""
+    stripped = line.strip()
+    if _PROMPT.match(stripped) or _CODE_START.match(stripped) and _symbol_share(stripped) > 0.05:
+        return True
+    return _symbol_share(stripped) > 0.18 and not _ENDS_SENTENCE.search(stripped)
+
+
+def _symbol_share(line: str) -> float:
+    visible = [c for c in line if not c.isspace()]
+    return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
+
+
+def wrap_width(text: str, lines: list[Line]) -> int | None:
+    """The width the text was wrapped at, or None if it was not hard-wrapped.
+
+    Judged on the lines followed by another line of the same paragraph (the only places a wrap
+    can be): in wrapped text most of them end mid-sentence and close to one width."""
+    widths = []
+    mid_sentence = 0
+    written = sum(1 for line in lines if not _is_blank(line))
+    for line, following in zip(lines, lines[1:], strict=False):
+        if _is_blank(line) or _is_blank(following) or looks_like_code(line.text(text)):
+            continue
+        widths.append(line.width)
+        mid_sentence += not _ENDS_SENTENCE.search(line.text(text))
+    if len(widths) < max(_MIN_WRAP_EVIDENCE, _CONTINUING_SHARE * written):
+        return None
+    ordered = sorted(widths)
+    width = ordered[int(0.9 * (len(ordered) - 1))]
+    if not _MIN_WRAP_WIDTH <= width <= _MAX_WRAP_WIDTH:
+        return None
+    near = sum(1 for w in widths if w >= width - 20) / len(widths)
+    if near < _WRAPPED_SHARE or mid_sentence / len(widths) < _MID_SENTENCE_SHARE:
+        return None
+    return width
+
+
+def _first_word_length(text: str, line: Line) -> int:
+    body = line.text(text).strip()
+    return len(body.split(None, 1)[0]) if body else 0
+
+
+def _starts_item(body: str) -> bool:
+    return bool(_BULLET.match(body))
+
+
+def blocks(text: str) -> list[Block]:
+    """The text's blocks in order: paragraphs (wraps joined), headings, list items, table rows
+    and code blocks, each with its kind."""
+    lines = lines_of(text)
+    width = wrap_width(text, lines)
+    found: list[Block] = []
+    group: list[Line] = []
+    fenced = False
+
+    def close(kind: Kind | None = None) -> None:
+        if group:
+            found.append(Block(group[0].start, group[-1].end, kind or _kind(text, group, width)))
+            group.clear()
+
+    for index, line in enumerate(lines):
+        body = line.text(text)
+        if fenced:
+            group.append(line)
+            if _FENCE.match(body.strip()):
+                fenced = False
+                close(Kind.CODE)
+            continue
+        if _is_blank(line):
+            close()
+            continue
+        if _FENCE.match(body.strip()):
+            close()
+            group.append(line)
+            fenced = True
+            continue
+        if group and not _continues(text, group, line, width):
+            close()
+        group.append(line)
+        if _UNDERLINE.fullmatch(body.strip()) and len(group) == 2:  # a Setext heading's rule
+            close(Kind.HEADING)
+        elif index + 1 == len(lines):
+            close()
+    close(Kind.CODE if fenced else None)
+    return found
+
+
+def _continues(text: str, group: list[Line], line: Line, width: int | None) -> bool:
+    """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines)."""
+    previous = group[-1]
+    before, body = previous.text(text), line.text(text).strip()
+    if _UNDERLINE.fullmatch(body) and len(group) == 1:
+        return True  # the rule under a Setext heading
+    if _is_table_row(body) or _is_table_row(before.strip()):
+        return False  # each row a unit
+    code_before, code_now = looks_like_code(before), looks_like_code(body)
+    if code_before or code_now:
+        return code_before and code_now and len(group) < 200  # a code block runs on
+    if _starts_item(body) or _MARKDOWN_HEADING.match(body):
+        return False
+    if width is None:  # not known to be wrapped: a break ends the line's content unless the
+        # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
+        return not _ENDS_SENTENCE.search(before) and body[:1].islower()
+    if line.indent > previous.indent + 1 and not _starts_item(group[0].text(text).strip()):
+        return False  # an indented block starts (a quotation, an example, an option's text)
+    return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+
+
+def _is_table_row(body: str) -> bool:
+    """Cells separated by bars (Markdown, our HTML and DOCX tables) or by tabs."""
+    bars = body.startswith("|") and body.endswith("|") and len(body) > 2
+    return bars or body.count(" | ") >= 2 or body.count("\t") >= 2
+
+
+def _kind(text: str, group: list[Line], width: int | None) -> Kind:
+    first = group[0].text(text).strip()
+    if _is_table_row(first):
+        return Kind.TABLE_ROW
+    if all(looks_like_code(line.text(text)) for line in group):
+        return Kind.CODE
+    if _MARKDOWN_HEADING.match(first):
+        return Kind.HEADING
+    if _starts_item(first):
+        return Kind.LIST_ITEM
+    if _is_label(text[group[0].start : group[-1].end]):
+        return Kind.HEADING
+    return Kind.PROSE
+
+
+def _is_label(block: str) -> bool:
+    """A heading, byline, dateline or caption: short, and ending unlike a sentence (a title
+    wrapped onto a second line is still one)."""
+    return len(block) <= _HEADING_MAX_CHARS and not _ENDS_SENTENCE.search(block.rstrip("¶#"))

@@ -1,0 +1,70 @@
+"""qa.html_text: a page's content as logical blocks, without its furniture."""
+
+from __future__ import annotations
+
+from qa.html_text import html_to_text
+
+SPHINX_PAGE = """<!DOCTYPE html>
+<html><head><title>Sorting HOW TO &#8212; Python 3.11 documentation</title>
+<meta charset="utf-8"></head>
+<body>
+<div class="related" role="navigation"><ul><li><a href="index.html">index</a></li>
+<li><a href="next.html">next</a></li></ul></div>
+<div class="document"><div class="body" role="main">
+<section id="sorting-how-to">
+<h1>Sorting HOW TO<a class="headerlink" href="#sorting-how-to" title="Permalink">¶</a></h1>
+<p>Python lists have a built-in <code class="docutils literal">list.sort()</code> method that
+modifies the list
+in-place.  There is also a <a href="#x">sorted()</a> built-in function.</p>
+<div class="highlight-pycon"><pre><span class="gp">&gt;&gt;&gt; </span>sorted([5, 2, 3])
+[2, 3, 5]
+</pre><button class="copybutton">Copy</button></div>
+<ul><li><p>First, the list is decorated.</p></li><li><p>Second, it is sorted.</p></li></ul>
+<table><tr><th>name</th><th>grade</th></tr><tr><td>john</td><td>A</td></tr></table>
+</section></div></div>
+<div class="footer">&#169; Copyright 2001-2023, Python Software Foundation.</div>
+<script>alert("x")</script>
+</body></html>"""
+
+
+def test_sphinx_page_becomes_logical_blocks() -> None:
+    content = html_to_text(SPHINX_PAGE)
+    assert content.title == "Sorting HOW TO"
+    blocks = content.text.split("\n\n")
+    assert blocks[0] == "Sorting HOW TO"  # no ¶ anchor
+    assert blocks[1] == (
+        "Python lists have a built-in list.sort() method that modifies the list in-place. "
+        "There is also a sorted() built-in function."
+    )  # the source's line wrapping is gone
+    assert blocks[2] == "```\n>>> sorted([5, 2, 3])\n[2, 3, 5]\n```"  # code verbatim, fenced
+    assert blocks[3:5] == ["- First, the list is decorated.", "- Second, it is sorted."]
+    assert blocks[5:] == ["| name | grade |", "| john | A |"]
+    for furniture in ("index", "next", "Copyright", "Copy", "alert", "Permalink"):
+        assert furniture not in content.text
+
+
+def test_xhtml_with_an_encoding_declaration_and_a_declared_date() -> None:
+    page = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>News</title>'
+        '<meta property="article:published_time" content="2019-10-16T09:00:00Z"/></head>'
+        "<body><div class='navheader'><a href='a'>Prev</a> <a href='b'>Next</a></div>"
+        "<h2>Inspectors praise services</h2><p>The services are good.</p></body></html>"
+    )
+    content = html_to_text(page)
+    assert content.text == "Inspectors praise services\n\nThe services are good."
+    assert content.published == "2019-10-16T09:00:00Z"
+
+
+def test_a_menu_of_links_is_left_out_but_a_paragraph_with_a_link_is_kept() -> None:
+    page = (
+        "<body><ul><li><a href='1'>Home</a></li><li><a href='2'>About us</a></li>"
+        "<li><a href='3'>Contact us</a></li></ul>"
+        "<p>Read the <a href='r'>full report</a> for the details of every finding.</p></body>"
+    )
+    assert html_to_text(page).text == "Read the full report for the details of every finding."
+
+
+def test_broken_markup_gives_text_not_an_error() -> None:
+    assert html_to_text("<p>Unclosed <b>bold <i>text").text == "Unclosed bold text"
+    assert html_to_text("").text == ""

@@ -1,0 +1,123 @@
+"""qa.layout and the units qa.chunking builds on it: line breaks in wrapped text are wraps, not
+sentence ends; headings, list items, table rows and code are units of their own; offsets exact."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunking import chunk_text, split_units
+from qa.layout import Kind, blocks, lines_of, wrap_width
+from qa.reading import reading_text
+
+PARAGRAPHS = [
+    "Hammersmith and Fulham has retained its good rating by Ofsted, and inspectors said there "
+    "was a strong focus on improving support for children among managers and councillors.",
+    "The rating was for leadership, child protection, supporting those in care and leaving care, "
+    "as well as for overall effectiveness. Westminster was judged outstanding again.",
+    "However, inspectors warned that caseloads remain high in some teams, and that the quality "
+    "of supervision was not yet consistent across the service as a whole.",
+]
+
+
+def units(text: str) -> list[tuple[str, str]]:
+    return [(u.kind.name, text[u.start : u.end]) for u in split_units(text, 700)]
+
+
+def test_a_wrapped_paragraph_is_read_as_sentences_not_lines() -> None:
+    text = "\n\n".join(textwrap.fill(p, 72) for p in PARAGRAPHS)
+    assert wrap_width(text, lines_of(text)) is not None
+    found = [reading_text(t) for _, t in units(text)]
+    assert found[0] == reading_text(PARAGRAPHS[0])  # one sentence across three lines
+    assert "The rating was for leadership" in found[1] and found[1].endswith("effectiveness.")
+    assert found[2] == "Westminster was judged outstanding again."
+
+
+def test_the_same_content_wrapped_at_other_widths_gives_the_same_sentences() -> None:
+    plain = "\n\n".join(PARAGRAPHS)
+    expected = [reading_text(t) for _, t in units(plain)]
+    for width in (50, 66, 72, 79):
+        wrapped = "\n\n".join(textwrap.fill(p, width) for p in PARAGRAPHS)
+        assert [reading_text(t) for _, t in units(wrapped)] == expected, width
+
+
+def test_unwrapped_text_keeps_each_line_break_as_a_boundary() -> None:
+    text = "Joe Lepper\nWednesday, October 16, 2019\n\nThe quality of services is good.\nIt added more."
+    assert wrap_width(text, lines_of(text)) is None
+    assert units(text) == [
+        ("HEADING", "Joe Lepper"),
+        ("HEADING", "Wednesday, October 16, 2019"),
+        ("PROSE", "The quality of services is good."),
+        ("PROSE", "It added more."),
+    ]
+
+
+def test_list_items_headings_tables_and_code_are_units_of_their_own() -> None:
+    text = (
+        "Sorting Basics\n\nA simple sort is easy: call the sorted() function:\n\n"
+        "```\n>>> sorted([5, 2, 3])\n[2, 3, 5]\n```\n\n"
+        "- first item of a list\n- second item, which is longer\n\n"
+        "| package | size |\n| grub-pc | 534 |\n"
+    )
+    kinds = [kind for kind, _ in units(text)]
+    assert kinds == ["HEADING", "PROSE", "CODE", "LIST_ITEM", "LIST_ITEM", "TABLE_ROW", "TABLE_ROW"]
+
+
+def test_a_setext_heading_keeps_its_rule() -> None:
+    text = "3.1. The package name\n=====================\n\nEvery package must have a name."
+    assert units(text)[0] == ("HEADING", "3.1. The package name\n=====================")
+
+
+def test_a_title_wrapped_onto_two_lines_is_one_heading() -> None:
+    title = "Inspectors praise quality of support at former tri-borough children services"
+    text = textwrap.fill(title, 60) + "\n\n" + "\n\n".join(textwrap.fill(p, 60) for p in PARAGRAPHS)
+    kind, first = units(text)[0]
+    assert kind == "HEADING" and reading_text(first) == title
+
+
+def test_an_interpreter_session_is_code_even_without_fences() -> None:
+    text = "It returns a new list:\n\n>>> sorted([5, 2, 3, 1, 4])\n[1, 2, 3, 4, 5]\n"
+    assert [kind for kind, _ in units(text)] == ["PROSE", "CODE"]
+
+
+def test_a_passage_starts_at_a_heading_and_carries_the_section_heading() -> None:
+    sections = [f"Section {n}\n\n" + "\n\n".join(PARAGRAPHS) for n in (1, 2)]
+    text = "\n\n".join(sections)
+    chunks = chunk_text(text, 400, 1)
+    starts = [text[c.start : c.end].split("\n")[0] for c in chunks]
+    assert "Section 2" in starts  # the second section's heading opens a passage
+    later = [c for c in chunks if c.heading is not None]
+    assert later and all(text[c.heading.start : c.heading.end].startswith("Section") for c in later)
+
+
+def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
+    assert reading_text("the config-\n       uration file") == "the configuration file"
+    assert reading_text("the config\u2010\n       uration file") == "the configuration file"
+    assert reading_text("Anglo-\nSaxon") == "Anglo- Saxon"  # a capital after the break: kept
+    assert reading_text("```\n>>> x = 1\n```") == ">>> x = 1"
+
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10)
+_SENTENCE = st.lists(_WORD, min_size=3, max_size=25).map(lambda w: " ".join(w).capitalize() + ".")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    paragraphs=st.lists(st.lists(_SENTENCE, min_size=1, max_size=5).map(" ".join), min_size=2),
+    width=st.integers(min_value=45, max_value=100),
+)
+def test_property_wrapping_never_changes_the_sentences(paragraphs: list[str], width: int) -> None:
+    plain = "\n\n".join(paragraphs)
+    wrapped = "\n\n".join(textwrap.fill(p, width) for p in paragraphs)
+    assert [reading_text(t) for _, t in units(wrapped)] == [
+        reading_text(t) for _, t in units(plain)
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "   \n"])
+def test_blank_text_has_no_blocks(text: str) -> None:
+    assert blocks(text) == []
+    assert Kind.PROSE == 0  # stored in the index as an int8

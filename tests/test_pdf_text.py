@@ -1,0 +1,56 @@
+"""qa.pdf_text: a PDF's printed lines back into paragraphs, without running heads and feet."""
+
+from __future__ import annotations
+
+import io
+
+from fpdf import FPDF
+from pypdf import PdfReader
+
+from qa.pdf_text import pdf_text
+
+PARAGRAPHS = [
+    "Ofsted has praised the work at each of the boroughs in the aftermath of the split, and "
+    "inspectors said there was a strong focus on improving support for children.",
+    "Hammersmith and Fulham has retained its good rating. The rating was for leadership, child "
+    "protection, supporting those in care and leaving care.",
+]
+
+
+def test_wrapped_lines_become_paragraphs_and_hyphenation_is_undone() -> None:
+    pages = [
+        "Inspection report\nOfsted has praised the work at each of the bor-\n"
+        "oughs in the aftermath of the split, and a well-\nknown inspector said so.\n"
+        "The well-known inspector added more.\n3"
+    ]
+    assert pdf_text(pages).split("\n\n") == [
+        "Inspection report",
+        "Ofsted has praised the work at each of the boroughs in the aftermath of the split, and a "
+        "well-known inspector said so.",  # a short line ending a sentence ends the paragraph
+        "The well-known inspector added more.",
+    ]
+
+
+def test_running_heads_feet_and_page_numbers_are_left_out() -> None:
+    pages = [
+        f"Tri-borough inspections 2019\n{PARAGRAPHS[n % 2]}\nPage {n + 1} of 4" for n in range(4)
+    ]
+    text = pdf_text(pages)
+    assert "Tri-borough inspections" not in text and "Page" not in text
+    assert text.split("\n\n") == [PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[0], PARAGRAPHS[1]]
+
+
+def test_a_real_pdf_reads_back_as_its_paragraphs() -> None:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    written = []
+    for number in ("first", "second", "third"):
+        pdf.add_page()
+        pdf.cell(0, 8, "Children's services bulletin", new_x="LMARGIN", new_y="NEXT")
+        for paragraph in PARAGRAPHS:
+            written.append(f"{paragraph} This is the {number} page.")
+            pdf.multi_cell(0, 6, written[-1], new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+    reader = PdfReader(io.BytesIO(bytes(pdf.output())))
+    text = pdf_text([page.extract_text() for page in reader.pages])
+    assert text.split("\n\n") == written  # the running head is gone
