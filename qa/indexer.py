@@ -19,11 +19,12 @@ import numpy as np
 from filelock import FileLock
 from tqdm import tqdm
 
-from qa.chunking import CHUNKER_VERSION, chunk_text, split_sentences
+from qa.chunking import CHUNKER_VERSION, Chunk, chunk_text, split_sentences
 from qa.config import Settings
 from qa.documents import Document, iter_document_paths, parse_document
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt, IndexMissing, QAError
+from qa.reading import reading_text
 from qa.store import (
     IndexData,
     PassageRecord,
@@ -204,67 +205,79 @@ def _assemble(
     sentences: list[PassageRecord] = []
     passage_vectors: list[np.ndarray] = []
     sentence_codes: list[np.ndarray] = []
+    sentence_kinds: list[np.ndarray] = []
 
     if previous is not None and kept:
         kept_ids = {d.doc_id for d in kept}
         rows = [i for i, p in enumerate(previous.passages) if p.doc_id in kept_ids]
         passages += [previous.passages[i] for i in rows]
         passage_vectors.append(previous.passage_rows(rows))
-        rows = [i for i, s in enumerate(previous.sentences) if s.doc_id in kept_ids]
-        sentences += [previous.sentences[i] for i in rows]
-        sentence_codes.append(previous.sentence_codes[np.asarray(rows, dtype=np.int64)])
+        chosen = np.asarray(
+            [i for i, s in enumerate(previous.sentences) if s.doc_id in kept_ids], dtype=np.int64
+        )
+        sentences += [previous.sentences[i] for i in chosen.tolist()]
+        sentence_codes.append(previous.sentence_codes[chosen])
+        sentence_kinds.append(previous.sentence_kinds[chosen])
 
     new_passages: list[PassageRecord] = []
     new_sentences: list[PassageRecord] = []
     passage_inputs: list[str] = []
     sentence_inputs: list[str] = []
+    kinds: list[int] = []
     for doc in fresh:
-        context = f"{doc.title}\n" if settings.embed_title else ""
         for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
             new_passages.append(PassageRecord(doc.doc_id, chunk.start, chunk.end))
-            passage_inputs.append(context + doc.text[chunk.start : chunk.end])
-        for span in split_sentences(doc.text, settings.max_chars):
-            new_sentences.append(PassageRecord(doc.doc_id, span.start, span.end))
-            sentence_inputs.append(doc.text[span.start : span.end])
+            passage_inputs.append(passage_embedding_text(doc, chunk, settings.embed_title))
+        for unit in split_sentences(doc.text, settings.max_chars):
+            new_sentences.append(PassageRecord(doc.doc_id, unit.start, unit.end))
+            sentence_inputs.append(reading_text(doc.text[unit.start : unit.end]))
+            kinds.append(int(unit.kind))
     vectors = _embed_with_progress(embedder, passage_inputs + sentence_inputs, settings, progress)
     passages += new_passages
     sentences += new_sentences
     passage_vectors.append(vectors[: len(passage_inputs)])
     sentence_codes.append(quantize_sentences(vectors[len(passage_inputs) :]))
+    sentence_kinds.append(np.asarray(kinds, dtype=np.int8))
     report.embedded = len(new_passages)
 
     documents = {d.doc_id: d for d in sorted(kept + fresh, key=lambda d: d.source)}
     order = {doc_id: rank for rank, doc_id in enumerate(documents)}
-    passage_records, passage_matrix = _sorted_rows(
-        passages, passage_vectors, order, dimension, np.float32
-    )
-    sentence_records, sentence_matrix = _sorted_rows(
-        sentences, sentence_codes, order, dimension, np.int8
-    )
+    passage_order = _document_order(passages, order)
+    sentence_order = _document_order(sentences, order)
     return IndexData(
         documents=documents,
-        passages=Spans.of(passage_records),
-        passage_store=passage_matrix,
-        sentences=Spans.of(sentence_records),
-        sentence_codes=sentence_matrix,
+        passages=Spans.of([passages[i] for i in passage_order]),
+        passage_store=_stacked(passage_vectors, passage_order, (0, dimension), np.float32),
+        sentences=Spans.of([sentences[i] for i in sentence_order]),
+        sentence_codes=_stacked(sentence_codes, sentence_order, (0, dimension), np.int8),
+        sentence_kinds=_stacked(sentence_kinds, sentence_order, (0,), np.int8),
     )
 
 
-def _sorted_rows(
-    records: list[PassageRecord],
-    vectors: list[np.ndarray],
-    order: dict[str, int],
-    dimension: int,
-    dtype: type[np.generic],
-) -> tuple[list[PassageRecord], np.ndarray]:
-    """Records and their vectors sorted by (document, start), so a document's rows are contiguous."""
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype)
-    permutation = sorted(
-        range(len(records)), key=lambda i: (order[records[i].doc_id], records[i].start)
-    )
+def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str:
+    """What the model reads for a passage: its text as read (see ``reading_text``), after the
+    heading of its section when the passage does not start with it, since a passage deep in a
+    section often never names its topic."""
+    context = [doc.title] if with_title else []
+    if chunk.heading is not None:
+        context.append(doc.text[chunk.heading.start : chunk.heading.end])
+    body = reading_text(doc.text[chunk.start : chunk.end])
+    return "\n".join([*(reading_text(c) for c in context), body])
+
+
+def _document_order(records: list[PassageRecord], order: dict[str, int]) -> list[int]:
+    """Row order by (document, start), so a document's rows are contiguous."""
+    return sorted(range(len(records)), key=lambda i: (order[records[i].doc_id], records[i].start))
+
+
+def _stacked(
+    parts: list[np.ndarray], permutation: list[int], empty: tuple[int, ...], dtype: type[np.generic]
+) -> np.ndarray:
+    """The parts stacked in one array, rows in ``permutation`` order."""
+    stacked = np.concatenate(parts) if parts else np.zeros(empty, dtype)
     if not permutation:
-        return [], np.zeros((0, dimension), dtype)
-    return [records[i] for i in permutation], np.ascontiguousarray(matrix[permutation], dtype=dtype)
+        return np.zeros(empty, dtype)
+    return np.ascontiguousarray(stacked[permutation], dtype=dtype)
 
 
 def _embed_with_progress(

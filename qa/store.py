@@ -43,7 +43,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # 2: the manifest carries a checksum of itself. 3: passage vectors only in vectors.faiss (no
 # passages.npy; HNSW stores 8-bit codes), sentence vectors as int8 codes in sentences.npy.
-FORMAT_VERSION = 3
+# 4: each sentence-level unit's kind in sentence_kinds.npy.
+FORMAT_VERSION = 4
 CURRENT_FILE = "CURRENT"
 MANIFEST = "manifest.json"
 MANIFEST_CHECKSUM = "manifest_sha256"
@@ -163,6 +164,9 @@ class IndexData:
     passage_store: np.ndarray | faiss.Index
     sentences: Spans
     sentence_codes: np.ndarray
+    # What each sentence-level unit is (``qa.layout.Kind``: prose, heading, list item, table
+    # row, code): an answer is chosen among prose and list items only.
+    sentence_kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -170,6 +174,8 @@ class IndexData:
             self.passages = Spans.of(self.passages)
         if not isinstance(self.sentences, Spans):
             self.sentences = Spans.of(self.sentences)
+        if len(self.sentence_kinds) != len(self.sentences):  # built by a tool that sets none
+            self.sentence_kinds = np.zeros(len(self.sentences), np.int8)
 
     @property
     def dimension(self) -> int:
@@ -360,6 +366,8 @@ def write_version(
         _write_json(staging / "sentences.json", data.sentences.as_lists())
         codes = np.ascontiguousarray(data.sentence_codes, dtype=np.int8)
         np.save(staging / "sentences.npy", codes, allow_pickle=False)
+        kinds = np.ascontiguousarray(data.sentence_kinds, dtype=np.int8)
+        np.save(staging / "sentence_kinds.npy", kinds, allow_pickle=False)
         faiss.write_index(
             build_faiss_index(data.passage_vectors, index_type, hnsw_m, ef_search),
             str(staging / "vectors.faiss"),
@@ -503,6 +511,7 @@ def load_version(index_dir: Path, version: str | None = None) -> LoadedIndex:
             passage_store=faiss_index,  # the one copy of the passage vectors
             sentences=sentences,
             sentence_codes=np.load(folder / "sentences.npy", allow_pickle=False),
+            sentence_kinds=np.load(folder / "sentence_kinds.npy", allow_pickle=False),
             manifest=manifest,
         )
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
@@ -523,7 +532,9 @@ def _check_consistent(version: str, data: IndexData, faiss_index: faiss.Index) -
         )
     if (counts.get("documents"), counts.get("sentences")) != (len(data.documents), sentences):
         raise IndexCorrupt(f"{version}: document or sentence counts do not match the manifest")
-    codes = data.sentence_codes
+    codes, kinds = data.sentence_codes, data.sentence_kinds
+    if kinds.dtype != np.int8 or kinds.shape != (sentences,):
+        raise IndexCorrupt(f"{version}: sentence kinds do not match the metadata")
     if codes.dtype != np.int8 or codes.ndim != 2 or len(codes) != sentences:
         raise IndexCorrupt(f"{version}: sentence vectors do not match the metadata")
     if sentences and codes.shape[1] != faiss_index.d:
