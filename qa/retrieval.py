@@ -1,5 +1,7 @@
-"""Question -> ranked passages: dense and BM25 evidence at passage and sentence level, fused by
-reciprocal rank, with question years and corpus-learned abbreviations taken into account."""
+"""Question -> ranked passages: candidates from the dense and the BM25 index, evidence gathered
+for each (meaning at passage and sentence level, words, title and section heading, years), and
+the evidence fused by the fitted passage scorer (``qa.scorers``), with corpus-learned
+abbreviations taken into account."""
 
 from __future__ import annotations
 
@@ -11,8 +13,20 @@ from qa.aliases import AliasTable
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
+from qa.evidence import EvidenceReader
+from qa.passage_features import (
+    RERANKED,
+    PassageEvidence,
+    features_off,
+    passage_features,
+    refined_features,
+)
+from qa.scorers import Scorers, shipped_scorers
+from qa.sentence_map import SentenceMap
 from qa.store import LoadedIndex, bm25_scores, check_model, load_version, search_one_thread
 from qa.text import bm25_tokenize, stem, words
+
+DUPLICATE_WINDOW = 3  # candidates looked at per passage returned, to find duplicates among
 
 
 @dataclass(frozen=True)
@@ -34,8 +48,19 @@ class Candidate:
     dense: float = 0.0
     bm25: float = 0.0
     sentence: float = 0.0
-    score: float = 0.0
+    score: float = 0.0  # the passage scorer's log-odds that it is relevant
     duplicates: list[int] = field(default_factory=list)
+    coverage: float = 0.0  # share of the question's rarity-weighted words it contains
+    sentence_coverage: float = 0.0  # the largest share of them one of its sentences holds
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Every candidate of one question: passage rows, their evidence and feature matrix."""
+
+    rows: np.ndarray
+    evidence: PassageEvidence
+    features: np.ndarray
 
 
 @dataclass
@@ -63,7 +88,13 @@ def open_retriever(settings: Settings, embedder: Embedder, version: str | None =
 class Retriever:
     """Searches one loaded index version; built once per version and shared by all requests."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        settings: Settings,
+        scorers: Scorers | None = None,
+    ) -> None:
         self.index = index
         self.data = index.data
         self.embedder = embedder
@@ -71,21 +102,10 @@ class Retriever:
         self.aliases = AliasTable.learn(d.text for d in self.data.documents.values())
         self.vocabulary = self._vocabulary()
         self.sentence_idf = self._sentence_idf()
-        self._sentence_positions()
-        self.published_years = {
-            doc_id: {int(doc.published[:4])} if doc.published else set()
-            for doc_id, doc in self.data.documents.items()
-        }
-        # Years a passage's text mentions, kept only for the passages that mention any (a set
-        # per passage would cost ~200 bytes each at a million passages).
-        self.text_years: dict[int, frozenset[int]] = {}
-        for row in range(len(self.data.passages)):
-            years = find_years(self.data.passage_text(row))
-            if years:
-                self.text_years[row] = frozenset(years)
-        self.corpus_years: set[int] = set().union(
-            *self.text_years.values(), *self.published_years.values()
-        )
+        self.sentence_map = SentenceMap(self.data)
+        self.evidence = EvidenceReader(self.data, index.bm25, self.sentence_map, self.idf)
+        self.corpus_years = self.evidence.corpus_years
+        self.scorers = scorers or shipped_scorers()
 
     # --- preparation ---------------------------------------------------------------------
 
@@ -108,38 +128,9 @@ class Retriever:
     def idf(self, token: str) -> float:
         return self.sentence_idf.get(token, float(np.log(len(self.data.sentences) + 2)))
 
-    def _sentence_positions(self) -> None:
-        """For each passage, the range of its sentences among the sentence rows ordered by
-        (document, start): two int32 arrays (8 bytes a passage), no per-sentence Python objects.
-
-        The store orders rows so already (the order is then not kept) and sentences do not
-        overlap, so a passage's sentences are one run of rows; where either does not hold, the
-        order is kept and each passage's rows are filtered by their ends as they are asked for.
-        """
-        sentences, passages = self.data.sentences, self.data.passages
-        order = np.lexsort((sentences.start, sentences.doc))
-        number = {doc_id: i for i, doc_id in enumerate(sentences.doc_ids)}
-        doc = sentences.doc[order].astype(np.int64)
-        starts = (doc << 32) | sentences.start[order]
-        ends = (doc << 32) | sentences.end[order]
-        # Each passage's document in the sentences' numbering; -1 (no sentences) sorts first.
-        owner = np.array([number.get(d, -1) for d in passages.doc_ids], dtype=np.int64)
-        passage_doc = owner[passages.doc] if len(passages) else np.zeros(0, np.int64)
-        first = np.searchsorted(starts, (passage_doc << 32) | passages.start, "left")
-        last = np.searchsorted(starts, (passage_doc << 32) | passages.end, "left")
-        self._filter_ends = not bool(np.all(np.diff(ends) >= 0))
-        if not self._filter_ends:  # ends ascend with starts: the inside ones are a prefix
-            inside = np.searchsorted(ends, (passage_doc << 32) | passages.end, "right")
-            last = np.maximum(first, np.minimum(last, inside))
-        identity = bool(np.array_equal(order, np.arange(len(order))))
-        self._sentence_order = None if identity else order.astype(np.int32)
-        self._first_sentence = first.astype(np.int32)
-        self._last_sentence = last.astype(np.int32)
-
     def sentences_of(self, passage_row: int) -> list[int]:
         """Rows of the sentences lying inside a passage, in order."""
-        rows, _ = self._sentence_runs(np.array([passage_row], dtype=np.int64))
-        return rows.tolist()
+        return self.sentence_map.of(passage_row)
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
@@ -156,22 +147,18 @@ class Retriever:
 
     # --- search --------------------------------------------------------------------------
 
-    def search(
-        self, query: Query, top_k: int, components: Components = Components()
-    ) -> list[Candidate]:
-        """Ranked candidates, best first, near-duplicates folded into the first of them.
-
-        Evidence and fusion are arrays over all candidates (a hundred or more); Candidate
-        objects are made only for the few that can still be returned."""
+    def pool(self, query: Query, components: Components = Components()) -> Pool:
+        """Candidates from both indexes (the dense index's nearest and BM25's best), with the
+        evidence and first-stage features the passage scorer reads."""
         total = len(self.data.passages)
-        if total == 0:
-            return []
         width = min(total, self.settings.candidates)
-        scores, found = search_one_thread(self.index.faiss_index, query.vector[None, :], width)
-        keep = found[0] >= 0
-        rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
+        rows, dense = np.zeros(0, np.int64), np.zeros(0)
+        if width:
+            scores, found = search_one_thread(self.index.faiss_index, query.vector[None, :], width)
+            keep = found[0] >= 0
+            rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
         bm25 = np.zeros(len(rows))
-        if components.bm25 and query.tokens:
+        if width and components.bm25 and query.tokens:
             every_bm25 = bm25_scores(self.index.bm25, query.tokens)
             top = np.argpartition(-every_bm25, width - 1)[:width] if width < total else None
             top = np.arange(total) if top is None else np.sort(top)
@@ -179,99 +166,55 @@ class Retriever:
             rows = np.concatenate([rows, extra])
             dense = np.concatenate([dense, self.data.passage_rows(extra) @ query.vector])
             bm25 = every_bm25[rows].astype(np.float64)
-        sentence = self._sentence_scores(query, rows)
-        evidence = {"dense": dense, "bm25": bm25, "sentence": sentence}
-        score = self._fused(query, rows, evidence, components)
+        years = query.years if components.dates else set()
+        weights = self.token_weights(query)
+        evidence = self.evidence.gather(query.vector, rows, dense, bm25, weights, years)
+        return Pool(rows, evidence, passage_features(evidence))
+
+    def search(
+        self, query: Query, top_k: int, components: Components = Components()
+    ) -> list[Candidate]:
+        """Ranked candidates, best first, near-duplicates folded into the first of them.
+
+        Every candidate is scored by the first-stage scorer; the best are scored again with the
+        evidence read from their sentences' words. Candidate objects are made only for the few
+        that can still be returned."""
+        pool = self.pool(query, components)
+        if not len(pool.rows):
+            return []
+        off = features_off(
+            components.dense, components.bm25, components.sentences, components.dates
+        )
+        first = self.scorers.passage_first.score(pool.features, off)
         # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
         # the ones that matter without comparing every candidate with every other.
-        window = np.argsort(-score, kind="stable")[: top_k * 3]  # stable: ties keep their order
+        head = np.argsort(-first, kind="stable")[: max(RERANKED, top_k * DUPLICATE_WINDOW)]
+        refined = self.evidence.refine(query.vector, pool.rows[head], self.token_weights(query))
+        features = np.hstack([pool.features[head], refined_features(refined)])
+        second = self.scorers.passage.score(features, off)
+        order = np.argsort(-second, kind="stable")[: top_k * DUPLICATE_WINDOW]
+        evidence = pool.evidence
         ranked = [
             Candidate(
-                int(rows[i]), float(dense[i]), float(bm25[i]), float(sentence[i]), float(score[i])
+                int(pool.rows[head[i]]),
+                float(evidence.dense[head[i]]),
+                float(evidence.bm25[head[i]]),
+                float(evidence.sentence[head[i]]),
+                float(second[i]),
+                coverage=float(evidence.coverage[head[i]]),
+                sentence_coverage=float(refined.coverage[i]),
             )
-            for i in window.tolist()
+            for i in order.tolist()
         ]
         return self._collapse_duplicates(ranked, top_k)
 
-    def _sentence_runs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sentence rows of the given passages, concatenated in order, and how many each
-        passage has: array operations only (this runs for every candidate of every question)."""
-        firsts = self._first_sentence[rows].astype(np.int64)
-        counts = self._last_sentence[rows].astype(np.int64) - firsts
-        starts = np.cumsum(counts) - counts
-        positions = np.repeat(firsts, counts) + np.arange(counts.sum()) - np.repeat(starts, counts)
-        order = self._sentence_order
-        gathered = order[positions].astype(np.int64) if order is not None else positions
-        if self._filter_ends:  # overlapping sentences: keep those ending inside the passage
-            owner = np.repeat(np.arange(len(rows)), counts)
-            inside = self.data.sentences.end[gathered] <= self.data.passages.end[rows][owner]
-            gathered = gathered[inside]
-            counts = np.bincount(owner[inside], minlength=len(rows)).astype(np.int64)
-        return gathered, counts
+    def token_weights(self, query: Query) -> dict[str, float]:
+        """The question's distinct stemmed words (aliases expanded), each weighted by rarity."""
+        return self.evidence.weights(query.tokens)
 
-    def _sentence_scores(self, query: Query, rows: np.ndarray) -> np.ndarray:
-        """Each candidate's best sentence by cosine (0 without sentences): short, precise evidence
-        that a passage answers.
-
-        One matrix product over all candidates' sentences, gathered with array operations, then
-        a maximum per candidate's run of rows."""
-        best = np.zeros(len(rows))
-        gathered, counts = self._sentence_runs(rows)
-        has = counts > 0
-        if has.any():
-            counts = counts[has]
-            starts = np.cumsum(counts) - counts  # empty runs add no rows: these index `gathered`
-            scores = self.data.sentence_rows(gathered) @ query.vector
-            best[has] = np.maximum.reduceat(scores, starts)
-        return best
-
-    def _fused(
-        self,
-        query: Query,
-        rows: np.ndarray,
-        evidence: dict[str, np.ndarray],
-        components: Components,
-    ) -> np.ndarray:
-        """Weighted fusion of the evidence arrays, plus a bonus for passages about the asked year.
-
-        ``fusion="score"`` adds min-max normalised scores, which keeps how far apart candidates
-        are; ``fusion="rrf"`` adds reciprocal ranks, which only keeps their order.
-        """
-        settings = self.settings
-        lists = [
-            (weight, name)
-            for weight, name, enabled in (
-                (settings.dense_weight, "dense", components.dense),
-                (settings.bm25_weight, "bm25", components.bm25),
-                (settings.sentence_weight, "sentence", components.sentences),
-            )
-            if enabled
-        ]
-        score = np.zeros(len(rows))
-        for weight, name in lists:
-            values = evidence[name]
-            if settings.fusion == "rrf":
-                order = np.argsort(-values, kind="stable")
-                contribution = np.zeros(len(values))
-                contribution[order] = weight / (settings.rrf_k + np.arange(1, len(values) + 1))
-                contribution[values <= 0] = 0.0
-            else:
-                spread = values.max() - values.min() if len(values) else 0.0
-                contribution = (
-                    weight * (values - values.min()) / spread if spread > 0 else 0 * values
-                )
-            score += contribution
-        if components.dates and query.years:
-            # A document published in the asked year counts fully; one that only mentions the
-            # year (a 2019 article recalling 2016) counts half.
-            scale = 1.0 / (settings.rrf_k + 1) if settings.fusion == "rrf" else 1.0
-            for i, row in enumerate(rows.tolist()):
-                doc_id = self.data.passages.doc_id(row)
-                if self.published_years[doc_id] & query.years:
-                    score[i] += settings.date_boost * scale
-                elif self.text_years.get(row, frozenset()) & query.years:
-                    score[i] += 0.5 * settings.date_boost * scale
-        return score
+    def term_presence(self, tokens: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """For each token, which of ``rows`` contain it."""
+        return self.evidence.term_presence(tokens, rows)
 
     def _collapse_duplicates(self, window: list[Candidate], top_k: int) -> list[Candidate]:
         """The first ``top_k`` distinct passages of ``window`` (ranked): one that says the same as

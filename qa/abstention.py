@@ -1,0 +1,137 @@
+"""Whether the documents answer the question at all, and how likely the chosen answer is right.
+
+Words alone are not enough: a question that shares a place name or an organisation with the
+corpus ("How many people live in Kensington?") finds passages that mention it and still go
+unanswered. So the verdict reads the meaning of the best passage and sentence, how much of the
+question's rare vocabulary the top passages contain (not just the corpus), the rarest word they
+all miss, names and years the corpus never mentions, and how sure the sentence scorer was.
+Two fitted models read these features (``qa.scorers``): one decides whether to answer, the other
+gives the answer's confidence (the probability it is right, calibrated on held-out collections).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer_choice import AnswerChoice
+from qa.retrieval import Candidate, Query, Retriever
+from qa.text import STOPWORDS, stem, words
+
+QUESTION_FEATURES = (
+    "top_passage",  # the top passage's relevance log-odds
+    "top_dense",  # cosine of the question and the top passage
+    "top_sentence",  # ... and the closest sentence of the top passages
+    "corpus_coverage",  # share of the question's rarity-weighted words the corpus knows
+    "top_coverage",  # ... the top passage contains
+    "best_coverage",  # ... the best-covering of the top passages contains
+    "missing_rare",  # rarity of the rarest question word no top passage contains (0..1)
+    "sentence_coverage",  # the largest share of them one sentence of the top passages holds
+    "answer_score",  # the sentence scorer's score for the chosen answer
+    "answer_cosine",  # cosine of the question and the chosen sentence
+    "answer_overlap",  # share of the question's weighted words the chosen sentence holds
+    "unknown_name",  # a capitalised name the corpus never mentions
+    "unknown_year",  # a year the corpus never mentions
+    "log_words",  # how many content words the question has
+)
+JUDGED_PASSAGES = 3
+_NO_ANSWER_SCORE = -10.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answerable: float  # probability that the documents answer the question
+    confidence: float  # probability that the chosen answer is right
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """What the verdict needs to know of a question apart from its candidates: its words (as
+    stems with rarity weights), how much of them the corpus knows, unknown names and years."""
+
+    stems: list[str]
+    weights: list[float]
+    corpus_coverage: float
+    unknown_name: bool
+    unknown_year: bool
+
+    @classmethod
+    def of(cls, retriever: Retriever, query: Query) -> QuestionFacts:
+        question_words = [
+            w.removesuffix("'s") for w in words(query.expanded) if w not in STOPWORDS and len(w) > 1
+        ]
+        stems = [stem(w) for w in question_words]
+        weights = [retriever.idf(s) for s in stems]
+        known = sum(w for s, w in zip(stems, weights, strict=True) if s in retriever.vocabulary)
+        names = {
+            w.lower().removesuffix("'s").removesuffix("’s")
+            for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded)
+            if w.lower() not in STOPWORDS
+        }
+        return cls(
+            stems,
+            weights,
+            known / (sum(weights) or 1.0),
+            any(stem(name) not in retriever.vocabulary for name in names),
+            bool(query.years - retriever.corpus_years),
+        )
+
+
+def question_row(
+    facts: QuestionFacts,
+    top: list[Candidate],
+    presence: dict[str, np.ndarray],
+    answer: AnswerChoice | None,
+) -> np.ndarray:
+    """One row of ``QUESTION_FEATURES``: ``top`` are the best candidates (best first) and
+    ``presence`` says which of them contain each of the question's stems."""
+    if top:
+        missing = [
+            w for s, w in zip(facts.stems, facts.weights, strict=True) if not presence[s].any()
+        ]
+        rarest = max(facts.weights) if facts.weights else 1.0
+        values = [
+            top[0].score,
+            top[0].dense,
+            max(c.sentence for c in top),
+            facts.corpus_coverage,
+            top[0].coverage,
+            max(c.coverage for c in top),
+            max(missing) / rarest if missing and rarest > 0 else 0.0,
+            max(c.sentence_coverage for c in top),
+        ]
+    else:
+        values = [_NO_ANSWER_SCORE, 0.0, 0.0, facts.corpus_coverage, 0.0, 0.0, 1.0, 0.0]
+    values += [
+        answer.score if answer is not None else _NO_ANSWER_SCORE,
+        answer.cosine if answer is not None else 0.0,
+        answer.overlap if answer is not None else 0.0,
+        float(facts.unknown_name),
+        float(facts.unknown_year),
+        float(np.log1p(len(facts.stems))),
+    ]
+    return np.array([values], dtype=np.float64)
+
+
+def question_features(
+    retriever: Retriever, query: Query, candidates: list[Candidate], choice: AnswerChoice | None
+) -> np.ndarray:
+    """One row of ``QUESTION_FEATURES`` for this question."""
+    facts = QuestionFacts.of(retriever, query)
+    top = candidates[:JUDGED_PASSAGES]
+    rows = np.array([c.row for c in top], dtype=np.int64)
+    presence = retriever.term_presence(list(dict.fromkeys(facts.stems)), rows)
+    return question_row(facts, top, presence, choice)
+
+
+def judge(
+    retriever: Retriever, query: Query, candidates: list[Candidate], choice: AnswerChoice | None
+) -> Verdict:
+    features = question_features(retriever, query, candidates, choice)
+    scorers = retriever.scorers
+    return Verdict(
+        float(scorers.answerable.probability(features)[0]),
+        float(scorers.right.probability(features)[0]),
+    )

@@ -1,0 +1,212 @@
+"""Choosing the answer: every prose or list-item sentence of the top passages is scored by the
+fitted sentence scorer, and the best one becomes the answer, with what it needs to stand alone
+(the quote a lead-in introduces, the sentence a "However, ..." leans on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.retrieval import Candidate, Query, Retriever
+from qa.sentence_features import (
+    MAX_ANSWER_CHARS,
+    NOT_ANSWERS,
+    SENTENCE_FEATURES,
+    SHORT_SENTENCE,
+    QuestionTraits,
+    definition_focus,
+    expected_answer_type,
+    finish,
+    has_answer_type,
+    points_back,
+    sentence_row,
+)
+
+ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
+
+
+@dataclass(frozen=True)
+class SentencePool:
+    """The candidate sentences of one question, with their features."""
+
+    passage: np.ndarray  # index into the candidate passages (0 = top)
+    rows: np.ndarray  # sentence rows
+    position: np.ndarray  # place among its passage's sentences
+    features: np.ndarray
+    passage_sentences: list[list[int]]  # each candidate passage's sentence rows, in order
+
+
+@dataclass(frozen=True)
+class AnswerChoice:
+    passage: int  # index into the candidate passages
+    start: int  # the answer's offsets in the document text
+    end: int
+    score: float  # the sentence scorer's score
+    cosine: float  # of the question and the chosen sentence
+    overlap: float  # share of the question's weighted words the chosen sentence holds
+
+
+def traits_of(retriever: Retriever, query: Query) -> QuestionTraits:
+    return QuestionTraits(
+        text=query.text,
+        weights=retriever.token_weights(query),
+        aliases=query.aliases,
+        years=query.years,
+        wanted=expected_answer_type(query.text),
+        focus=definition_focus(query.text),
+    )
+
+
+def sentence_pool(
+    retriever: Retriever, query: Query, candidates: list[Candidate], traits: QuestionTraits
+) -> SentencePool:
+    """Every sentence of ``candidates`` that may be an answer, and its feature row."""
+    data = retriever.data
+    passage_sentences = [retriever.sentences_of(c.row) for c in candidates]
+    chosen = [
+        (index, row, position)
+        for index, rows in enumerate(passage_sentences)
+        for position, row in enumerate(rows)
+        if data.sentence_kinds[row] not in NOT_ANSWERS
+    ]
+    if not chosen:
+        empty = np.zeros(0, np.int64)
+        features = np.zeros((0, len(SENTENCE_FEATURES)))
+        return SentencePool(empty, empty, empty, features, passage_sentences)
+    passage, rows, position = (
+        np.array(column, dtype=np.int64) for column in zip(*chosen, strict=True)
+    )
+    every = [row for rows_of in passage_sentences for row in rows_of]
+    cosine_of = dict(zip(every, (data.sentence_rows(every) @ query.vector).tolist(), strict=True))
+    features = np.array(
+        [
+            sentence_row(
+                data.sentence_text(row),
+                int(data.sentence_kinds[row]),
+                cosine_of[row],
+                traits,
+                pos,
+                neighbour_cosine(passage_sentences[index], pos, cosine_of),
+            )
+            for index, row, pos in zip(
+                passage.tolist(), rows.tolist(), position.tolist(), strict=True
+            )
+        ]
+    )
+    scores = np.array([c.score for c in candidates])
+    finish(features, passage.astype(np.float64), scores[passage] - scores.max())
+    return SentencePool(passage, rows, position, features, passage_sentences)
+
+
+def neighbour_cosine(rows: list[int], position: int, cosine_of: dict[int, float]) -> float:
+    """The best cosine of the sentences just before and after ``position`` (0 if none)."""
+    around = [rows[i] for i in (position - 1, position + 1) if 0 <= i < len(rows)]
+    return max((cosine_of[row] for row in around), default=0.0)
+
+
+def choose_answer(
+    retriever: Retriever, query: Query, candidates: list[Candidate], traits: QuestionTraits
+) -> AnswerChoice | None:
+    """The best-scoring sentence of the top passages, made to stand alone; None if none."""
+    pool = sentence_pool(retriever, query, candidates[:ANSWER_PASSAGES], traits)
+    if not len(pool.rows):
+        return None
+    scores = retriever.scorers.sentence.score(pool.features)
+    order = np.argsort(-scores, kind="stable")
+    best = int(order[0])
+    index = int(pool.passage[best])
+    rows = pool.passage_sentences[index]
+    start, end = answer_span(retriever, rows, int(pool.position[best]), traits)
+    if len(order) > 1:
+        # Undecided between two neighbours: the answer is the two together, if short enough.
+        second = int(order[1])
+        positions = sorted((int(pool.position[best]), int(pool.position[second])))
+        if pool.passage[second] == index and positions[1] - positions[0] == 1:
+            joined = joined_span(retriever, rows, (positions[0], positions[1]), traits)
+            if joined is not None:
+                start, end = joined
+    features = pool.features[best]
+    return AnswerChoice(
+        index,
+        start,
+        end,
+        float(scores[best]),
+        float(features[SENTENCE_FEATURES.index("cosine")]),
+        float(features[SENTENCE_FEATURES.index("overlap")]),
+    )
+
+
+def answer_span(
+    retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
+) -> tuple[int, int]:
+    """The offsets of the sentence at ``position`` among a passage's sentence ``rows``, with
+    what it needs beside it to be read alone:
+
+    - a lead-in ending with ":" takes what it introduces (up to ``MAX_ANSWER_CHARS``);
+    - one that opens by leaning on the sentence before ("However, ...") takes that sentence;
+    - a short one (a fragment) takes its neighbour;
+    - one lacking what the question asks for (the date of a "when") takes the nearest
+      sentence, at most two away, that has it, if the two together stay short;
+    - and what follows it and leans on it ("This means ...", "It just means ...") comes too,
+      if the whole stays short: it is the same thought, often the part that answers.
+    """
+    first, last = _standing_alone(retriever, rows, position, traits)
+    data = retriever.data
+    spans = [data.sentences[row] for row in rows]
+    text = data.documents[spans[position].doc_id].text
+    following = last + 1
+    if (
+        following < len(spans)
+        and points_back(text[spans[following].start : spans[following].end])
+        and spans[following].end - spans[first].start <= MAX_ANSWER_CHARS
+    ):
+        last = following
+    return spans[first].start, spans[last].end
+
+
+def joined_span(
+    retriever: Retriever, rows: list[int], positions: tuple[int, int], traits: QuestionTraits
+) -> tuple[int, int] | None:
+    """One answer made of two neighbouring sentences' spans, if together they stay short."""
+    spans = [answer_span(retriever, rows, position, traits) for position in positions]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    return (start, end) if end - start <= MAX_ANSWER_CHARS else None
+
+
+def _standing_alone(
+    retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
+) -> tuple[int, int]:
+    """The first and last positions of the sentences an answer at ``position`` needs."""
+    data = retriever.data
+    spans = [data.sentences[row] for row in rows]
+    text = data.documents[spans[position].doc_id].text
+    body = text[spans[position].start : spans[position].end].rstrip()
+    if body.endswith(":") and position + 1 < len(spans):
+        last = position + 1
+        while (
+            last + 1 < len(spans)
+            and spans[last + 1].end - spans[position].start <= MAX_ANSWER_CHARS
+            and text[spans[last].start : spans[last].end].rstrip().endswith(":")
+        ):
+            last += 1
+        return position, last
+    if position > 0 and points_back(body):
+        return position - 1, position
+    if spans[position].end - spans[position].start < SHORT_SENTENCE:
+        if position > 0:
+            return position - 1, position
+        if position + 1 < len(spans):
+            return position, position + 1
+    if traits.wanted and not has_answer_type(body, traits.wanted, traits.text):
+        for distance in (1, 2):
+            for neighbour in (position - distance, position + distance):
+                if not 0 <= neighbour < len(spans):
+                    continue
+                other = text[spans[neighbour].start : spans[neighbour].end]
+                if not has_answer_type(other, traits.wanted, traits.text):
+                    continue
+                first, last = min(position, neighbour), max(position, neighbour)
+                if spans[last].end - spans[first].start <= MAX_ANSWER_CHARS:
+                    return first, last
+    return position, position

@@ -1,0 +1,191 @@
+"""Gathering the evidence for candidate passages: which of the question's (rarity-weighted)
+words each holds, in its text, its document's title and its section heading; the years it is
+about; how close in meaning its sentences and heading are.
+
+Array operations over all candidates, except the per-sentence word shares (``refine``), which
+read each sentence's words and so run only for the candidates the first ranking keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from bm25s import BM25
+
+from qa.dates import find_years
+from qa.passage_features import PassageEvidence, SentenceEvidence
+from qa.sentence_map import SentenceMap
+from qa.store import IndexData
+from qa.text import bm25_tokenize
+
+_STEMS_CACHE = 200_000  # sentences whose stems are kept between questions (about 40 MB)
+
+
+class EvidenceReader:
+    """What evidence gathering needs of one index version, computed once when it is loaded."""
+
+    def __init__(
+        self, data: IndexData, bm25: BM25, sentences: SentenceMap, idf: Callable[[str], float]
+    ) -> None:
+        self.data = data
+        self.bm25 = bm25
+        self.sentences = sentences
+        self.idf = idf
+        doc_ids = data.passages.doc_ids
+        documents = [data.documents[d] for d in doc_ids]
+        self.title_stems = [frozenset(bm25_tokenize(doc.title)) for doc in documents]
+        # The year each document (in the passages' numbering) was published, 0 if undated.
+        self.published = np.array(
+            [int(doc.published[:4]) if doc.published else 0 for doc in documents], dtype=np.int32
+        )
+        # Years a passage's text mentions, kept only for the passages that mention any (a set
+        # per passage would cost ~200 bytes each at a million passages).
+        self.text_years: dict[int, frozenset[int]] = {}
+        for row in range(len(data.passages)):
+            years = find_years(data.passage_text(row))
+            if years:
+                self.text_years[row] = frozenset(years)
+        self.corpus_years: set[int] = set().union(*self.text_years.values()) | {
+            int(y) for y in self.published.tolist() if y
+        }
+        self._stems: dict[int, frozenset[str]] = {}
+
+    def weights(self, tokens: list[str]) -> dict[str, float]:
+        """The question's distinct stemmed words, each weighted by rarity."""
+        return {token: self.idf(token) for token in dict.fromkeys(tokens)}
+
+    def term_presence(self, tokens: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """For each token, which of ``rows`` contain it (read off BM25's sorted postings)."""
+        vocabulary = self.bm25.vocab_dict
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        presence = {}
+        for token in tokens:
+            number = vocabulary.get(token)
+            if number is None or not len(rows):
+                presence[token] = np.zeros(len(rows), dtype=bool)
+                continue
+            holders = indices[int(indptr[number]) : int(indptr[number + 1])]
+            place = np.minimum(np.searchsorted(holders, rows), len(holders) - 1)
+            presence[token] = holders[place] == rows if len(holders) else np.zeros(len(rows), bool)
+        return presence
+
+    def gather(
+        self,
+        vector: np.ndarray,
+        rows: np.ndarray,
+        dense: np.ndarray,
+        bm25: np.ndarray,
+        weights: dict[str, float],
+        years: set[int],
+    ) -> PassageEvidence:
+        """The evidence for every candidate (``rows``, with their dense and BM25 scores)."""
+        data = self.data
+        total = sum(weights.values()) or 1.0
+        coverage = np.zeros(len(rows))
+        for token, present in self.term_presence(list(weights), rows).items():
+            coverage += weights[token] * present
+        documents = data.passages.doc[rows]
+        title = self._shares(documents, weights, total, lambda d: self.title_stems[d])
+        heading_rows = self.sentences.heading[rows]
+        heading = self._shares(heading_rows, weights, total, self.stems)
+        heading_dense = np.zeros(len(rows))
+        has_heading = heading_rows >= 0
+        if has_heading.any():
+            heading_dense[has_heading] = data.sentence_rows(heading_rows[has_heading]) @ vector
+        published = np.zeros(len(rows))
+        mentioned = np.zeros(len(rows))
+        other = np.zeros(len(rows))
+        if years:
+            published_year = self.published[documents]
+            published = np.isin(published_year, list(years)).astype(np.float64)
+            mentioned = np.array(
+                [bool(self.text_years.get(row, frozenset()) & years) for row in rows.tolist()],
+                dtype=np.float64,
+            )
+            other = ((published_year > 0) & (published == 0) & (mentioned == 0)).astype(np.float64)
+        document_dense = np.full(int(documents.max()) + 1 if len(rows) else 0, -1.0)
+        np.maximum.at(document_dense, documents, dense)
+        chars = (data.passages.end[rows] - data.passages.start[rows]).astype(np.float64)
+        return PassageEvidence(
+            dense=dense,
+            bm25=bm25,
+            sentence=self._best_sentence_cosine(vector, rows),
+            heading_dense=heading_dense,
+            document_dense=document_dense[documents] if len(rows) else np.zeros(0),
+            coverage=coverage / total,
+            title_coverage=title,
+            heading_coverage=heading,
+            year_published=published,
+            year_mentioned=mentioned,
+            year_other=other,
+            chars=chars,
+        )
+
+    def refine(
+        self, vector: np.ndarray, rows: np.ndarray, weights: dict[str, float]
+    ) -> SentenceEvidence:
+        """For each of ``rows``: the largest share of the question's weighted words one of its
+        sentences holds, and the best sum of a sentence's cosine and share (a sentence both close
+        in meaning and holding the question's words is precise evidence)."""
+        share = np.zeros(len(rows))
+        both = np.zeros(len(rows))
+        gathered, counts = self.sentences.runs(rows)
+        has = counts > 0
+        if has.any():
+            starts = np.cumsum(counts[has]) - counts[has]
+            cosines = self.data.sentence_rows(gathered) @ vector
+            total = sum(weights.values()) or 1.0
+            shares = (
+                np.array(
+                    [
+                        sum(w for t, w in weights.items() if t in self.stems(row))
+                        for row in gathered.tolist()
+                    ]
+                )
+                / total
+            )
+            share[has] = np.maximum.reduceat(shares, starts)
+            both[has] = np.maximum.reduceat(cosines + shares, starts)
+        return SentenceEvidence(share, both)
+
+    def stems(self, sentence_row: int) -> frozenset[str]:
+        """The stemmed words of a sentence (cached: the same sentences come back question after
+        question)."""
+        if sentence_row < 0:
+            return frozenset()
+        found = self._stems.get(sentence_row)
+        if found is None:
+            found = frozenset(bm25_tokenize(self.data.sentence_text(sentence_row)))
+            if len(self._stems) >= _STEMS_CACHE:
+                self._stems.clear()
+            self._stems[sentence_row] = found
+        return found
+
+    def _best_sentence_cosine(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Each candidate's best sentence by cosine (0 without sentences)."""
+        best = np.zeros(len(rows))
+        gathered, counts = self.sentences.runs(rows)
+        has = counts > 0
+        if has.any():
+            starts = np.cumsum(counts[has]) - counts[has]
+            best[has] = np.maximum.reduceat(self.data.sentence_rows(gathered) @ vector, starts)
+        return best
+
+    @staticmethod
+    def _shares(
+        keys: np.ndarray,
+        weights: dict[str, float],
+        total: float,
+        stems_of: Callable[[int], frozenset[str]],
+    ) -> np.ndarray:
+        """The share of the question's weighted words in the stems of each key (a document or a
+        heading), computed once per distinct key."""
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        shares = np.array(
+            [
+                sum(w for t, w in weights.items() if t in stems_of(int(k))) / total
+                for k in distinct.tolist()
+            ]
+        )
+        return shares[inverse] if len(keys) else np.zeros(0)

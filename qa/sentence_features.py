@@ -1,0 +1,197 @@
+"""What the answer-sentence scorer reads about each candidate sentence, and how a chosen
+sentence becomes an answer that stands on its own.
+
+Candidates are the prose and list-item units of the top passages (headings, datelines and code
+are read beside an answer, never offered as one). Their features: meaning (cosine), the
+question's rare words they contain, their passage's rank, what they are (list item, table row,
+lead-in ending with ":", a fragment), whether they carry what the question asks for (a date for
+"when", a name for "who", a number for "how many", the asked year, a definition for "what is").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.dates import find_dates, find_years
+from qa.layout import Kind
+from qa.text import STOPWORDS, bm25_tokenize, words
+
+SENTENCE_FEATURES = (
+    "cosine",  # of question and sentence
+    "cosine_gap",  # ... minus the best candidate's
+    "overlap",  # share of the question's rarity-weighted words the sentence contains
+    "overlap_gap",
+    "passage_rank",  # 1 / rank of its passage
+    "passage_gap",  # its passage's score minus the top passage's (log-odds)
+    "list_item",
+    "table_row",
+    "log_chars",
+    "short",  # under 40 characters
+    "lead_in",  # ends with ":", introducing what follows
+    "unfinished",  # does not end like a sentence
+    "points_back",  # opens by leaning on the sentence before ("However, ...", "This ...")
+    "type_match",  # carries what the question asks for (date, name, number)
+    "type_missing",  # the question asks for one and the sentence has none
+    "year_asked",  # mentions a year the question names
+    "year_other",  # mentions years, none of them the asked one
+    "defines",  # the question asks what something is, and the sentence defines it
+    "first_in_passage",
+    "subject_overlap",  # share of the question's weighted words in the sentence's first words
+    "neighbour_cosine",  # the best cosine of the sentences either side (in the same passage)
+)
+_SUBJECT_WORDS = 8
+SHORT_SENTENCE = 40
+MAX_ANSWER_CHARS = 400  # a lead-in and what it introduces; joins beyond give way
+NOT_ANSWERS = frozenset({Kind.HEADING, Kind.CODE})
+
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+)+\b")
+_NUMBER = re.compile(r"[£$€]\s?\d|\d")
+_ENDS_SENTENCE = re.compile(r"""[.!?…]["'”’)\]]*$""")
+_POINTS_BACK = re.compile(
+    r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
+    re.IGNORECASE,
+)
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s*\??\s*$"
+    r"|^\s*what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)\s*\??\s*$"
+    r"|^\s*what\s+is\s+meant\s+by\s+(?P<c>.+?)\s*\??\s*$"
+    r"|^\s*(?:define|definition\s+of|meaning\s+of)\s+(?P<d>.+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+_COPULA = re.compile(
+    r"\b(?:is|are|was|were|means|mean|refers?\s+to|denotes?|stands?\s+for|describes?|"
+    r"is\s+called|are\s+called|is\s+defined\s+as)\b",
+    re.IGNORECASE,
+)
+
+
+def expected_answer_type(question: str) -> str | None:
+    """What a question asks for, when it asks for something recognisable: a date, a name or a
+    number."""
+    lowered = question.lower().lstrip()
+    if lowered.startswith("when") or "what date" in lowered or "what year" in lowered:
+        return "date"
+    if lowered.startswith(("who", "whom", "which")):
+        return "name"
+    if "how much" in lowered or "how many" in lowered or "what percentage" in lowered:
+        return "number"
+    return None
+
+
+def has_answer_type(text: str, wanted: str, question: str) -> bool:
+    if wanted == "date":
+        return bool(find_dates(text) or find_years(text))
+    if wanted == "name":  # a name the question does not already contain
+        asked = question.lower()
+        return any(name.lower() not in asked for name in _NAME.findall(text))
+    return bool(_NUMBER.search(text))
+
+
+def points_back(sentence: str) -> bool:
+    """Whether a sentence opens by leaning on the one before ("However, ...", "This ...")."""
+    return bool(_POINTS_BACK.match(sentence))
+
+
+def definition_focus(question: str) -> frozenset[str]:
+    """The stems of what a "what is X / what does X mean" question asks to define (empty for
+    other questions)."""
+    match = _DEFINITION_QUESTION.match(question)
+    if not match:
+        return frozenset()
+    focus = next(group for group in match.groups() if group)
+    return frozenset(bm25_tokenize(focus))
+
+
+def defines(sentence: str, focus: frozenset[str]) -> bool:
+    """Whether ``sentence`` reads as a definition of ``focus``: the focus words, then a copula
+    ("is", "means", "refers to", ...) early in the sentence."""
+    if not focus:
+        return False
+    copula = _COPULA.search(sentence)
+    if copula is None or copula.start() > 0.6 * len(sentence) + 20:
+        return False
+    return focus <= set(bm25_tokenize(sentence[: copula.start()]))
+
+
+@dataclass(frozen=True)
+class QuestionTraits:
+    """What a question asks for, read once per question."""
+
+    text: str
+    weights: dict[str, float]  # stemmed words (aliases expanded) -> rarity weight
+    aliases: list[tuple[list[str], list[str]]]
+    years: set[int]
+    wanted: str | None
+    focus: frozenset[str]
+
+
+def sentence_row(
+    text: str,
+    kind: int,
+    cosine: float,
+    traits: QuestionTraits,
+    position: int,
+    neighbour_cosine: float,
+) -> list[float]:
+    """The features of one sentence that do not depend on the other candidates (the
+    ``*_gap`` and passage columns are filled in by ``finish``)."""
+    stems = bm25_tokenize(text)
+    tokens = _matched(set(stems), traits)
+    total = sum(traits.weights.values()) or 1.0
+    overlap = sum(w for token, w in traits.weights.items() if token in tokens) / total
+    subject = _matched(set(stems[:_SUBJECT_WORDS]), traits)
+    subject_overlap = sum(w for token, w in traits.weights.items() if token in subject) / total
+    stripped = text.rstrip()
+    years = find_years(text)
+    has_type = bool(traits.wanted) and has_answer_type(text, traits.wanted or "", traits.text)
+    return [
+        cosine,
+        0.0,
+        overlap,
+        0.0,
+        0.0,
+        0.0,
+        float(kind == Kind.LIST_ITEM),
+        float(kind == Kind.TABLE_ROW),
+        float(np.log1p(len(text))),
+        float(len(text) < SHORT_SENTENCE),
+        float(stripped.endswith(":")),
+        float(not _ENDS_SENTENCE.search(stripped) and not stripped.endswith(":")),
+        float(points_back(text)),
+        float(has_type),
+        float(bool(traits.wanted) and not has_type),
+        float(bool(years & traits.years)),
+        float(bool(traits.years) and bool(years) and not years & traits.years),
+        float(defines(text, traits.focus)),
+        float(position == 0),
+        subject_overlap,
+        neighbour_cosine,
+    ]
+
+
+def finish(rows: np.ndarray, passage_rank: np.ndarray, passage_gap: np.ndarray) -> np.ndarray:
+    """Fill in the columns relative to the other candidates and to their passages."""
+    if not len(rows):
+        return rows
+    rows[:, 1] = rows[:, 0] - rows[:, 0].max()
+    rows[:, 3] = rows[:, 2] - rows[:, 2].max()
+    rows[:, 4] = 1.0 / (1.0 + passage_rank)
+    rows[:, 5] = passage_gap
+    return rows
+
+
+def _matched(sentence_tokens: set[str], traits: QuestionTraits) -> set[str]:
+    """The sentence's words, counting an alias's other form as the asked one ("Royal Borough of
+    Kensington and Chelsea" in the sentence answers "RBKC" in the question)."""
+    matched = set(sentence_tokens)
+    for asked, other in traits.aliases:
+        if other and set(other) <= sentence_tokens:
+            matched.update(asked)
+    return matched
+
+
+def content_word_count(question: str) -> int:
+    return sum(1 for w in words(question) if w not in STOPWORDS and len(w) > 1)

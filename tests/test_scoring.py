@@ -1,0 +1,107 @@
+"""The fitted scorers' arithmetic and the passage features they read (pure maths: small
+hand-made arrays), and near-duplicate folding with the real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.abstention import QUESTION_FEATURES
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.indexer import build_index
+from qa.passage_features import (
+    COMPONENT_FEATURES,
+    PASSAGE_FEATURES,
+    REFINED_FEATURES,
+    PassageEvidence,
+    features_off,
+    passage_features,
+)
+from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers, shipped_scorers
+from qa.sentence_features import SENTENCE_FEATURES
+from qa.service import QAService
+
+
+def test_a_linear_scorer_standardises_then_weighs() -> None:
+    scorer = LinearScorer(
+        ("a", "b"), np.array([1.0, 10.0]), np.array([2.0, 5.0]), np.array([1.0, -2.0]), 0.5
+    )
+    x = np.array([[3.0, 10.0], [1.0, 20.0]])
+    assert scorer.score(x).tolist() == pytest.approx([1.0 + 0.5, -4.0 + 0.5])
+    assert scorer.probability(x)[0] == pytest.approx(1 / (1 + np.exp(-1.5)))
+    # A feature switched off counts as its mean: only "a" speaks.
+    assert scorer.score(x, off=("b",)).tolist() == pytest.approx([1.5, 0.5])
+
+
+def test_scorers_survive_json_and_the_shipped_ones_match_the_features() -> None:
+    shipped = shipped_scorers()
+    again = Scorers.from_dict(json.loads(json.dumps(shipped.as_dict())))
+    x = np.random.default_rng(0).normal(size=(4, len(PASSAGE_FEATURES)))
+    assert again.passage_first.score(x) == pytest.approx(shipped.passage_first.score(x), abs=1e-5)
+    assert shipped.passage_first.features == PASSAGE_FEATURES
+    assert shipped.passage.features == (*PASSAGE_FEATURES, *REFINED_FEATURES)
+    assert shipped.sentence.features == SENTENCE_FEATURES
+    assert shipped.answerable.features == shipped.right.features == QUESTION_FEATURES
+    assert 0.0 < shipped.answer_threshold < 1.0
+    stored = json.loads(WEIGHTS_FILE.read_text())
+    assert stored["passage_first"]["features"] == list(PASSAGE_FEATURES)
+
+
+def _evidence(**columns: list[float]) -> PassageEvidence:
+    n = len(next(iter(columns.values())))
+    zeros = [0.0] * n
+    values = {
+        name: np.array(columns.get(name, zeros), dtype=float)
+        for name in PassageEvidence.__dataclass_fields__
+    }
+    return PassageEvidence(**values)
+
+
+def test_passage_features_are_relative_to_the_best_candidate() -> None:
+    features = passage_features(
+        _evidence(dense=[0.5, 0.7, 0.2], bm25=[4.0, 0.0, 8.0], chars=[100, 600, 700])
+    )
+    column = {name: features[:, i].tolist() for i, name in enumerate(PASSAGE_FEATURES)}
+    assert column["dense_gap"] == pytest.approx([-0.2, 0.0, -0.5])
+    assert column["bm25_rel"] == pytest.approx([0.5, 0.0, 1.0])
+    assert column["bm25_rank"][1] == 0.0  # no BM25 evidence, no rank weight
+    assert column["dense_rank"] == pytest.approx([1 / 12, 1 / 11, 1 / 13])
+    assert passage_features(_evidence(dense=[])).shape == (0, len(PASSAGE_FEATURES))
+
+
+def test_switching_a_component_off_names_its_features() -> None:
+    assert features_off(True, True, True, True) == ()
+    off = features_off(dense=False, bm25=True, sentences=False, dates=True)
+    assert set(off) == set(COMPONENT_FEATURES["dense"]) | set(COMPONENT_FEATURES["sentences"])
+    assert set(off) <= {*PASSAGE_FEATURES, *REFINED_FEATURES}
+
+
+@pytest.mark.slow
+def test_a_passage_two_documents_share_is_cited_once_with_the_other_as_also_in(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    quote = (
+        "Ofsted said the Marrowgate lantern service was outstanding in every area it inspected, "
+        "including its work with the harbour's night ferries."
+    )
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a-press-release.txt").write_text(f"{quote}\n")  # quoted word for word in ...
+    (docs / "b-article.txt").write_text(f"{quote}\n\n")  # ... an article
+    (docs / "c-other.txt").write_text("The harbour ferries run every night.\n")
+    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
+    build_index(settings, embedder)
+    answer = QAService(settings, embedder=embedder).ask(
+        "What did Ofsted say about the lantern service?"
+    )
+    top = answer.passages[0]
+    assert quote in top.text
+    assert {top.source, *(source.source for source in top.also_in)} == {
+        "a-press-release.txt",
+        "b-article.txt",
+    }
+    assert not any(quote in p.text for p in answer.passages[1:])  # folded, not repeated
