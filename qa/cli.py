@@ -79,14 +79,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.answering import Answer
-    from qa.evaluation import evaluate, load_questions
+    from qa.embedding import Embedder
+    from qa.evaluation import Collection, evaluate, load_questions, macro_average
+    from qa.indexer import build_index
     from qa.retrieval import Components
     from qa.service import QAService
 
-    service = QAService(_settings(args))
-    service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
-    questions = load_questions(Path(args.file))
+    settings = _settings(args)
+    embedder = Embedder.from_settings(settings)
+    collections = [Collection.parse(spec) for spec in args.files]
     variants = {"full system": Components()}
     if args.ablation:
         variants = {
@@ -97,30 +98,80 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "+ aliases": Components(sentences=False),
             "+ sentence scoring (full)": Components(),
         }
-    results = {}
-    for name, components in variants.items():
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for collection in collections:
+        if collection.docs_dir is None and len(collections) == 1:
+            served = settings  # one file over the configured folders: as before
+        else:
+            docs = collection.docs_dir or settings.docs_dir
+            served = settings.model_copy(
+                update={"docs_dir": docs, "index_dir": collection.index_folder(settings.cache_dir)}
+            )
+            print(f"{collection.name}: indexing {docs}", file=sys.stderr)
+            build_index(served, embedder)
+        service = QAService(served, embedder=embedder)
+        service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
+        questions = load_questions(collection.questions)
+        results[collection.name] = {}
+        for name, components in variants.items():
 
-        def ask(question: str, components: Components = components) -> Answer:
-            return service.ask(question, top_k=5, components=components)
+            def ask(
+                question: str, components: Components = components, service: Any = service
+            ) -> Any:
+                return service.ask(question, top_k=5, components=components)
 
-        results[name] = evaluate(questions, ask).as_dict()
-    full = results[list(results)[-1]]
+            results[collection.name][name] = evaluate(questions, ask).as_dict()
+    full = {name: variants_of[list(variants)[-1]] for name, variants_of in results.items()}
+    macro = macro_average(full)
     if args.json:
-        _print_json(results if args.ablation else full)
+        if len(collections) == 1 and not args.ablation:
+            _print_json(next(iter(full.values())))
+        else:
+            _print_json({"collections": results, "macro": macro})
         return 0
-    print(f"{'variant':28} hit@1  hit@3  MRR@5  answer  abstain  ms/q")
-    for name, r in results.items():
+    for name, by_variant in results.items():
+        _print_collection(name, by_variant, verbose=len(collections) == 1)
+    if len(collections) > 1:
+        print("\nper collection (full system)")
+        print(f"{'collection':18} hit@1  hit@3  MRR@5  answer  refused  false-refusals")
+        for name, r in full.items():
+            print(
+                f"{name:18} {r['hit_at_1']:.3f}  {r['hit_at_3']:.3f}  {r['mrr_at_5']:.3f}  "
+                f"{r['answer_accuracy']:.3f}   {r['abstained_correctly']}/{r['unanswerable']}"
+                f"      {r['false_abstentions']}/{r['answerable']}"
+            )
         print(
-            f"{name:28} {r['hit_at_1']:.3f}  {r['hit_at_3']:.3f}  {r['mrr_at_5']:.3f}  "
+            f"{'macro average':18} {macro['hit_at_1']:.3f}  {macro['hit_at_3']:.3f}  "
+            f"{macro['mrr_at_5']:.3f}  {macro['answer_accuracy']:.3f}   "
+            f"{macro['refused']:.2f}     {macro['false_refusals']:.3f}"
+        )
+    return 0
+
+
+def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose: bool) -> None:
+    """One collection's table, its answers by confidence band, and (``verbose``) its misses."""
+    print(f"\n== {name}")
+    print(f"{'variant':28} hit@1  hit@3  MRR@5  answer  abstain  ms/q")
+    for variant, r in by_variant.items():
+        print(
+            f"{variant:28} {r['hit_at_1']:.3f}  {r['hit_at_3']:.3f}  {r['mrr_at_5']:.3f}  "
             f"{r['answer_accuracy']:.3f}   {r['abstained_correctly']}/{r['unanswerable']}    "
             f"{r['mean_ms']:.1f}"
         )
+    full = by_variant[list(by_variant)[-1]]
     print(
-        f"\nanswerable questions wrongly abstained: {full['false_abstentions']}/{full['answerable']}"
+        f"answerable questions wrongly abstained: {full['false_abstentions']}/{full['answerable']}"
     )
-    for miss in full["misses"]:
-        print(f"missed: {miss['q']!r}: {json.dumps({k: v for k, v in miss.items() if k != 'q'})}")
-    return 0
+    bands = ", ".join(
+        f"{band}: {b['right']}/{b['answers']} right"
+        for band, b in full["bands"].items()
+        if b["answers"]
+    )
+    print(f"answers by confidence: {bands or 'none'}")
+    if verbose:
+        for miss in full["misses"]:
+            rest = {k: v for k, v in miss.items() if k != "q"}
+            print(f"missed: {miss['q']!r}: {json.dumps(rest, ensure_ascii=False)}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -190,8 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(handler=cmd_ask)
 
-    evaluate = with_paths(commands.add_parser("eval", help="score a JSONL question file"))
-    evaluate.add_argument("file")
+    evaluate = with_paths(
+        commands.add_parser("eval", help="score JSONL question files, one per collection")
+    )
+    evaluate.add_argument(
+        "files",
+        nargs="+",
+        metavar="QUESTIONS[=DOCS]",
+        help="a question file, with its documents folder (default: the folder beside it named "
+        "like it without _qa, else --docs)",
+    )
     evaluate.add_argument("--ablation", action="store_true", help="score each component's share")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=cmd_eval)

@@ -6,6 +6,7 @@ phrase; an answer is right when it contains one; unanswerable questions must get
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,37 @@ class EvalQuestion:
     unanswerable: bool
 
 
+# Confidence bands for the calibration table: (label, lowest confidence in the band).
+CONFIDENCE_BANDS = (("0.8-1", 0.8), ("0.5-0.8", 0.5), ("0.2-0.5", 0.2), ("0-0.2", 0.0))
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A folder of documents and the questions asked of it."""
+
+    name: str
+    questions: Path
+    docs_dir: Path | None  # None: the configured docs folder
+
+    @classmethod
+    def parse(cls, spec: str) -> Collection:
+        """``QUESTIONS.jsonl`` or ``QUESTIONS.jsonl=DOCS``. Without ``=DOCS``, a folder beside
+        the file named like it without ``_qa`` (``eval/man_pages_qa.jsonl`` -> ``eval/man_pages``)
+        holds the documents if there is one; else the configured docs folder does."""
+        questions, _, docs = spec.partition("=")
+        path = Path(questions)
+        name = path.stem.removesuffix("_qa")
+        if docs:
+            return cls(name, path, Path(docs))
+        beside = path.parent / name
+        return cls(name, path, beside if beside.is_dir() else None)
+
+    def index_folder(self, cache_dir: Path) -> Path:
+        """Where this collection's index is kept between runs (built incrementally)."""
+        key = hashlib.sha256(str(self.docs_dir.resolve() if self.docs_dir else "").encode())
+        return cache_dir / "eval-indexes" / f"{self.name}-{key.hexdigest()[:10]}"
+
+
 @dataclass
 class EvalReport:
     hit_at_1: float = 0.0
@@ -37,6 +69,9 @@ class EvalReport:
     false_abstentions: int = 0
     answerable: int = 0
     mean_ms: float = 0.0
+    # Per confidence band: answers given (found) and how many were right (wrong for every
+    # answer to an unanswerable question).
+    bands: dict[str, dict[str, int]] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,11 +108,17 @@ def is_relevant(text: str, gold: list[str]) -> bool:
 
 def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
     """Ask every question (top 5) and score the answers."""
-    report = EvalReport()
+    report = EvalReport(bands={label: {"answers": 0, "right": 0} for label, _ in CONFIDENCE_BANDS})
     reciprocal_ranks, hits1, hits3, right, total_ms = [], 0, 0, 0, 0.0
     for item in questions:
         answer = ask(item.question)
         total_ms += answer.took_ms
+        if answer.found:
+            band = next(label for label, low in CONFIDENCE_BANDS if answer.confidence >= low)
+            report.bands[band]["answers"] += 1
+            report.bands[band]["right"] += int(
+                not item.unanswerable and is_relevant_answer(answer.answer or "", item.gold)
+            )
         if item.unanswerable:
             report.unanswerable += 1
             if not answer.found:
@@ -121,3 +162,18 @@ def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> Eva
 def is_relevant_answer(answer: str, gold: list[str]) -> bool:
     normalised = normalise(answer)
     return any(phrase in normalised for phrase in gold)
+
+
+def macro_average(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The mean over collections of each rate (every collection counts the same)."""
+    keys = ("hit_at_1", "hit_at_3", "mrr_at_5", "answer_accuracy")
+    macro = {key: sum(r[key] for r in reports.values()) / max(1, len(reports)) for key in keys}
+    refused = [
+        r["abstained_correctly"] / r["unanswerable"] for r in reports.values() if r["unanswerable"]
+    ]
+    wrongly = [
+        r["false_abstentions"] / r["answerable"] for r in reports.values() if r["answerable"]
+    ]
+    macro["refused"] = sum(refused) / max(1, len(refused))
+    macro["false_refusals"] = sum(wrongly) / max(1, len(wrongly))
+    return {key: round(value, 3) for key, value in macro.items()}
