@@ -10,21 +10,23 @@ from typing import Any
 
 import numpy as np
 
-from qa.dates import find_dates
-from qa.followups import resolve_follow_up
+from qa.conversation import resolve_follow_up
+from qa.dates import YEAR, find_dates
 from qa.retrieval import Candidate, Components, Query, Retriever
 from qa.text import STOPWORDS, bm25_tokenize, stem, words
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+)+\b")
 _NUMBER = re.compile(r"[£$€]\s?\d|\d")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Openings that lean on the sentence before: shown alone, such a sentence loses its meaning.
 _POINTS_BACK = re.compile(
     r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
     re.IGNORECASE,
 )
-_SHORT_SENTENCE = 40
-_MAX_ANSWER_CHARS = 300  # "a sentence or two": longer joins give way to the sentence that answers  # a heading or a bare date: shown with the sentence after it
+_SHORT_SENTENCE = 40  # a heading or a bare date: shown with the sentence after it
+_MAX_ANSWER_CHARS = 300  # "a sentence or two": longer joins give way to the sentence that answers
+# A sentence shorter than this is a lone label ("Date:"), which answers nothing by itself.
+_LONE_LABEL_CHARS = 15
+_LONE_LABEL_PENALTY = 0.2
 _ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 
 
@@ -185,8 +187,8 @@ def _best_answer(
             )
             if wants and _has_answer_type(text, wants, query.text):
                 score += settings.answer_type_bonus
-            if len(text) < 15:  # a lone label ("Date:") answers nothing by itself
-                score -= 0.2
+            if len(text) < _LONE_LABEL_CHARS:
+                score -= _LONE_LABEL_PENALTY
             if score > best_score:
                 best_score, best = score, (index, position, rows)
     if best is None:
@@ -271,7 +273,7 @@ def _expected_answer_type(question: str) -> str | None:
 
 def _has_answer_type(text: str, wanted: str, question: str) -> bool:
     if wanted == "date":
-        return bool(find_dates(text) or _YEAR.search(text))
+        return bool(find_dates(text) or YEAR.search(text))
     if wanted == "name":  # a name the question does not already contain
         asked = question.lower()
         return any(name.lower() not in asked for name in _NAME.findall(text))

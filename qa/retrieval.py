@@ -1,5 +1,5 @@
-"""Question -> ranked passages: dense and BM25 evidence at passage and sentence level, fused by
-reciprocal rank, with question years and corpus-learned abbreviations taken into account."""
+"""Question -> ranked passages: dense and BM25 evidence at passage and sentence level, fused as
+weighted normalised scores, with question years and corpus-learned abbreviations considered."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.aliases import AliasTable
+from qa.aliases import AliasTable, expand_with
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
 from qa.store import LoadedIndex, bm25_scores, check_model, load_version, search_one_thread
 from qa.text import bm25_tokenize, stem, words
+
+# Candidates looked at per result asked for when folding near-duplicates (see ``search``).
+DUPLICATE_WINDOW = 3
+# The date bonus's share for a passage that only mentions the asked year (see ``_fused``).
+MENTIONED_YEAR_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ class Retriever:
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
-        expanded = f"{question} ({'; '.join(o for _, o in pairs)})" if pairs else question
+        expanded = expand_with(question, pairs)
         return Query(
             text=question,
             expanded=expanded,
@@ -183,8 +188,9 @@ class Retriever:
         evidence = {"dense": dense, "bm25": bm25, "sentence": sentence}
         score = self._fused(query, rows, evidence, components)
         # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
-        # the ones that matter without comparing every candidate with every other.
-        window = np.argsort(-score, kind="stable")[: top_k * 3]  # stable: ties keep their order
+        # the ones that matter without comparing every candidate with every other. Stable: ties
+        # keep their order.
+        window = np.argsort(-score, kind="stable")[: top_k * DUPLICATE_WINDOW]
         ranked = [
             Candidate(
                 int(rows[i]), float(dense[i]), float(bm25[i]), float(sentence[i]), float(score[i])
@@ -270,7 +276,7 @@ class Retriever:
                 if self.published_years[doc_id] & query.years:
                     score[i] += settings.date_boost * scale
                 elif self.text_years.get(row, frozenset()) & query.years:
-                    score[i] += 0.5 * settings.date_boost * scale
+                    score[i] += MENTIONED_YEAR_SHARE * settings.date_boost * scale
         return score
 
     def _collapse_duplicates(self, window: list[Candidate], top_k: int) -> list[Candidate]:

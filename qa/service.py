@@ -24,11 +24,11 @@ from qa.errors import (
     QAError,
     UploadTooLarge,
 )
-from qa.following import PublishedVersionWatch, current_name
 from qa.indexer import BuildReport, build_index, build_lock
 from qa.retrieval import Components, Retriever, open_retriever
 from qa.store import check_model, clean_temp_folders, load_newest_intact, load_version
 from qa.uploads import DocsChange, remove_leftovers, safe_filename
+from qa.version_watch import PublishedVersionWatch, current_name
 
 log = logging.getLogger(__name__)
 
