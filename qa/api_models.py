@@ -9,9 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-MAX_QUESTION_CHARS = 2000
-MAX_TOP_K = 50
-MAX_HISTORY = 20
+from qa.question import DEFAULT_TOP_K, MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K
 
 
 def _whole_number(value: Any) -> Any:
@@ -40,7 +38,7 @@ class AnswerRequest(BaseModel):
         int,
         Field(ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return."),
         BeforeValidator(_whole_number),
-    ] = 5
+    ] = DEFAULT_TOP_K
     history: Annotated[
         list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS, strict=True)]] | None,
         Field(
@@ -104,6 +102,10 @@ class DocumentOut(BaseModel):
     published: str | None
     passages: int
     sha256: str
+    encoding: str | None = Field(
+        description="The text encoding the file was decoded from (text and HTML files: declared "
+        "or detected); null for PDF and .docx, and for documents indexed before it was recorded."
+    )
 
 
 class DocumentTextOut(DocumentOut):

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from qa.answering import Answer, CitedPassage, Source
 from qa.api import create_api
 from qa.api_models import AnswerOut, PassageOut, SourceOut
+from qa.app import compose
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 WORKER_START_TIMEOUT = 120.0
@@ -29,7 +29,7 @@ def reader(seeds_index: Settings, embedder: Embedder) -> Iterator[TestClient]:
     settings = seeds_index.model_copy(
         update={"admin_token": None, "host": "127.0.0.1", "answer_workers": 1}
     )
-    with TestClient(create_api(QAService(settings, embedder))) as client:
+    with TestClient(create_api(compose(settings, embedder))) as client:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while client.get("/health").json()["answer_workers"] < 1:
             assert time.monotonic() < deadline, "the answer worker did not start"

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from test_api import assert_offsets_valid
 
 from qa.api import create_api
+from qa.app import QAApp, compose
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 INVENTED = (
@@ -46,8 +46,8 @@ def make_client(writable: Settings, embedder: Embedder) -> Iterator[MakeClient]:
     opened: list[TestClient] = []
 
     def make(raise_server_exceptions: bool = True, **overrides: Any) -> TestClient:
-        service = QAService(writable.model_copy(update=overrides), embedder)
-        client = TestClient(create_api(service), raise_server_exceptions=raise_server_exceptions)
+        qa = compose(writable.model_copy(update=overrides), embedder)
+        client = TestClient(create_api(qa), raise_server_exceptions=raise_server_exceptions)
         opened.append(client.__enter__())
         return client
 
@@ -226,7 +226,7 @@ def test_failed_build_leaves_the_docs_folder_as_it_was(
     def disk_full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.service.build_index", disk_full)
+    monkeypatch.setattr("qa.library.build_index", disk_full)
     new = upload(client, ("new.txt", b"A new note.\n"), (existing.name, b"Replaced content.\n"))
     assert new.status_code == 500
     assert new.json() == {"detail": "internal error; the server log has details"}
@@ -277,8 +277,8 @@ def test_rebuild_runs_in_the_background_and_refuses_a_second(
     client: TestClient, writable: Settings
 ) -> None:
     (writable.docs_dir / "later.txt").write_text("Added behind the server's back.\n")
-    service: QAService = client.app.state.service  # type: ignore[attr-defined]
-    with service._write_lock:  # another write is running: a rebuild is refused, not queued
+    qa: QAApp = client.app.state.qa  # type: ignore[attr-defined]
+    with qa.service.write_lock:  # another write is running: a rebuild is refused, not queued
         assert client.post("/index/rebuild").status_code == 409
     response = client.post("/index/rebuild")
     assert response.status_code == 202 and response.json()["started"] is True
