@@ -40,7 +40,7 @@ def _with_part(data: bytes, name: str, content: bytes, stored: bool = False) -> 
     return buffer.getvalue()
 
 
-def _streamed_bomb(data: bytes, name: str, unit: bytes, size: int) -> bytes:
+def streamed_bomb(data: bytes, name: str, unit: bytes, size: int) -> bytes:
     """A copy of the docx ``data`` whose part ``name`` inflates to ``size`` bytes of ``unit``,
     compressed as it is written (the inflated part is never in memory)."""
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -82,7 +82,7 @@ def test_an_ordinary_docx_is_read() -> None:
 
 def test_a_zip_bomb_is_refused_before_it_inflates() -> None:
     """64 MB of XML in a fraction of a megabyte: refused from the sizes the archive declares."""
-    data = _streamed_bomb(GOOD, PART, b"<w:p/>", 64 * 1024 * 1024)
+    data = streamed_bomb(GOOD, PART, b"<w:p/>", 64 * 1024 * 1024)
     assert len(data) < 1024 * 1024
     with pytest.raises(UnreadableDocument, match="would inflate"):
         parse_document(data, "bomb.docx")
