@@ -130,10 +130,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = _settings(args)
-    # Options given win; otherwise QA_HOST / QA_PORT, otherwise the settings' defaults.
-    overrides = {"host": args.host, "port": args.port}
-    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    settings = serve_settings(args)
     # ui.server mounts the chat on the API app; the parts come from the composition root.
     from ui.server import create_app
 
@@ -156,6 +153,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """Options given win; otherwise QA_HOST / QA_PORT, otherwise the settings' defaults."""
+    overrides = {"host": args.host, "port": args.port}
+    return _settings(args).model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
