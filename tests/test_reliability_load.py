@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, live_server
 from test_server_process import QUESTIONS, complete
 
+from bench.server import LiveServer, live_server
 from qa.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

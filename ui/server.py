@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from qa.api import create_api
 from qa.app import compose
 from qa.config import Settings
+from qa.embedding import Embedder
 from ui.app import build_chat
 from ui.gradio_guard import GradioGuard
 from ui.style import CSS, HEAD, THEME
@@ -29,9 +30,10 @@ CHAT_QUEUE_POLL_S = 0.02
 CHAT_PROGRESS_POLL_S = 0.05
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The app ``qa serve`` runs: the API and the chat over the same composed parts."""
-    qa = compose(settings)
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """The app ``qa serve`` runs: the API and the chat over the same composed parts (``embedder``
+    shared if given, as tests share the session's)."""
+    qa = compose(settings, embedder)
     app = create_api(qa)
     sessions = UploadSessions(settings)
     app.include_router(upload_session_router(sessions))  # before the chat's catch-all mount
