@@ -25,8 +25,8 @@ from qa.documents import Document, iter_document_paths, parse_document
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt, IndexMissing, QAError
 from qa.store import (
+    DocumentSpan,
     IndexData,
-    PassageRecord,
     Spans,
     load_version,
     quantize_sentences,
@@ -200,8 +200,8 @@ def _assemble(
     are read back from the FAISS index and, being on the fixed code grid, encode to the same codes.
     """
     dimension = embedder.dimension
-    passages: list[PassageRecord] = []
-    sentences: list[PassageRecord] = []
+    passages: list[DocumentSpan] = []
+    sentences: list[DocumentSpan] = []
     passage_vectors: list[np.ndarray] = []
     sentence_codes: list[np.ndarray] = []
 
@@ -214,17 +214,17 @@ def _assemble(
         sentences += [previous.sentences[i] for i in rows]
         sentence_codes.append(previous.sentence_codes[np.asarray(rows, dtype=np.int64)])
 
-    new_passages: list[PassageRecord] = []
-    new_sentences: list[PassageRecord] = []
+    new_passages: list[DocumentSpan] = []
+    new_sentences: list[DocumentSpan] = []
     passage_inputs: list[str] = []
     sentence_inputs: list[str] = []
     for doc in fresh:
         context = f"{doc.title}\n" if settings.embed_title else ""
         for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
-            new_passages.append(PassageRecord(doc.doc_id, chunk.start, chunk.end))
+            new_passages.append(DocumentSpan(doc.doc_id, chunk.start, chunk.end))
             passage_inputs.append(context + doc.text[chunk.start : chunk.end])
         for span in split_sentences(doc.text, settings.max_chars):
-            new_sentences.append(PassageRecord(doc.doc_id, span.start, span.end))
+            new_sentences.append(DocumentSpan(doc.doc_id, span.start, span.end))
             sentence_inputs.append(doc.text[span.start : span.end])
     vectors = _embed_with_progress(embedder, passage_inputs + sentence_inputs, settings, progress)
     passages += new_passages
@@ -251,12 +251,12 @@ def _assemble(
 
 
 def _sorted_rows(
-    records: list[PassageRecord],
+    records: list[DocumentSpan],
     vectors: list[np.ndarray],
     order: dict[str, int],
     dimension: int,
     dtype: type[np.generic],
-) -> tuple[list[PassageRecord], np.ndarray]:
+) -> tuple[list[DocumentSpan], np.ndarray]:
     """Records and their vectors sorted by (document, start), so a document's rows are contiguous."""
     matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype)
     permutation = sorted(
