@@ -9,7 +9,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from qa.question import DEFAULT_TOP_K, MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K
+from qa.question import (
+    DEFAULT_TOP_K,
+    MAX_HISTORY,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    normalise_question,
+)
 
 
 def _whole_number(value: Any) -> Any:
@@ -50,8 +56,8 @@ class AnswerRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
+        if not normalise_question(value):  # what the ask seam would be left with
+            raise ValueError("must not be blank (invisible characters do not count)")
         return value
 
 

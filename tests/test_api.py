@@ -68,8 +68,8 @@ def test_answer_body_is_the_documented_model_and_the_service_answer(reader: Test
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     AnswerOut.model_validate(body, strict=True)
-    service = reader.app.state.service  # type: ignore[attr-defined]
-    expected = service.ask(SAMPLE_QUESTION, 3).as_dict()
+    qa = reader.app.state.qa  # type: ignore[attr-defined]
+    expected = qa.service.ask(SAMPLE_QUESTION, 3).as_dict()
     for timing in (body, expected):
         timing.pop("took_ms")
     assert body == expected
