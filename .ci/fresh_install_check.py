@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import docx
@@ -93,9 +94,11 @@ def write_documents(folder: Path) -> None:
 def qa(*args: str) -> dict:
     """Run the venv's ``qa`` and return the JSON object its last line prints."""
     command = [str(Path(sys.executable).with_name("qa")), *args]
+    began = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    print(f"qa {args[0]} {args[1]}: {time.monotonic() - began:.0f} s", file=sys.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
