@@ -63,7 +63,7 @@ class Asker:
         """Worker first, else this process: the one place that decides."""
         question, top_k = checked_question(question), checked_top_k(top_k)
         history = checked_history(history)
-        if self.pool is not None:
+        if self.pool is not None and self.pool.ready:
             version = self.service.retriever.index.version  # the one served now: workers follow
             body = await self.pool.answer(version, question, top_k, history)
             if body is not None:

@@ -29,11 +29,9 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qa.embedding import Embedder
-    from qa.indexer import build_index
+    from qa.app import compose
 
-    settings = _settings(args)
-    report = build_index(settings, Embedder.from_settings(settings), full=args.full)
+    report = compose(_settings(args)).library.rebuild(full=args.full)
     for failure in report.failed:
         print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
     if args.json:

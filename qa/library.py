@@ -3,7 +3,8 @@
 The docs folder is the source of truth and the index follows it: a write changes the folder
 (undoably, ``qa.uploads.DocsChange``), builds the index incrementally under the build lock, and
 hands the new version to the service (``QAService.serve``); if anything fails, the folder is put
-back as it was. The API's write endpoints, the Documents tab and the CLI use this object.
+back as it was. The API's write endpoints, the Documents tab and ``qa index build`` use this
+object.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ class Library:
         self.status = RebuildStatus(running=True, started_at=time.time())
         try:
             report = build_index(self.settings, self.service.embedder, full, self._progress)
-            self.service.serve(self.service.open())
+            if self.service.loaded:  # else nothing is served yet: the first read loads CURRENT
+                self.service.serve(self.service.open())
             self.status.last_report = report.as_dict()
             return report
         except Exception as error:
