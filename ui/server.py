@@ -1,8 +1,9 @@
 """The one server process: the answer API, with the chat UI mounted at "/" on the same app.
 
 The parts are built once by the composition root (``qa.app.compose``); this module only puts the
-two faces on one app, so it alone knows both; the engine below never imports it. The API's routes (/answer, /documents, /health, /docs …) are declared first, so they win over
-the chat's catch-all mount at "/".
+two faces on one app, so it alone knows both; the engine below never imports it. The API's routes
+(/answer, /documents, /health, /docs …) are declared first, so they win over the chat's catch-all
+mount at "/".
 """
 
 from __future__ import annotations
