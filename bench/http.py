@@ -10,13 +10,10 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +24,8 @@ from bench.measure import (
     progress,
     timed_ms,
 )
+from bench.server import HOST, live_server, wait_for_answer_workers
 from qa.config import PROJECT_ROOT, Settings
-
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 class Client:
@@ -85,75 +75,54 @@ class Client:
 
 
 class ServerProcess:
-    """``qa serve`` over the given settings' folders, started and stopped around a ``with``."""
+    """``qa serve`` over the given settings' folders (``bench.server.live_server``), ready once
+    its answer workers run; its and their peak memory are read as it stops."""
 
     def __init__(self, settings: Settings, log_path: Path, ready_timeout: float = 240.0) -> None:
         self.settings = settings
         self.log_path = log_path
         self.ready_timeout = ready_timeout
-        self.port = free_port()
+        self.port = 0
         self.peak_rss_mb: float | None = None
         self.workers_peak_rss_mb: float | None = None  # the answer workers', all together
         self.started_s = 0.0
-        self._process: subprocess.Popen[bytes] | None = None
+        self._stack = ExitStack()
+        self._pid: int | None = None
 
     def __enter__(self) -> ServerProcess:
         s = self.settings
         env = {
-            **os.environ,
             "QA_MODEL": s.model,
             "QA_CACHE_DIR": str(s.cache_dir),
             "QA_EMBED_BACKEND": s.embed_backend,
             "QA_EMBED_QUANTIZE": "true" if s.embed_quantize else "false",
             "QA_ANSWER_WORKERS": str(s.answer_workers),
         }
-        command = [sys.executable, "-m", "qa.cli", "serve", "--docs", str(s.docs_dir)]
-        command += ["--index", str(s.index_dir), "--host", HOST, "--port", str(self.port)]
         began = time.perf_counter()
-        with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        with self._stack:
+            server = self._stack.enter_context(
+                live_server(
+                    s.docs_dir,
+                    s.index_dir,
+                    env=env,
+                    cwd=PROJECT_ROOT,
+                    log=self.log_path,
+                    timeout=self.ready_timeout,
+                )
             )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.__exit__()
-            raise
-        self.started_s = time.perf_counter() - began
+            self.port, self._pid = server.port, server.pid
+            wait_for_answer_workers(server, s.answer_workers, self.ready_timeout)
+            self._stack = self._stack.pop_all()  # running: stopped by __exit__
+        self.started_s = time.perf_counter() - began  # measured as served once warm
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        assert self._process is not None
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"qa serve exited with {self._process.returncode}:\n{tail}")
-            try:
-                client = Client(self.port, timeout=5)
-                workers = client.status()["answer_workers"]
-                client.close()
-                if workers == self.settings.answer_workers:  # measured as served once warm
-                    return
-                time.sleep(0.25)
-            except (OSError, RuntimeError, http.client.HTTPException):
-                time.sleep(0.25)
-        raise RuntimeError(f"qa serve was not ready within {self.ready_timeout:.0f}s")
-
     def __exit__(self, *exc: object) -> None:
-        process = self._process
-        if process is None:
-            return
-        self.peak_rss_mb = process_peak_rss_mb(process.pid)
-        workers = [process_peak_rss_mb(pid) for pid in child_pids(process.pid)]
-        self.workers_peak_rss_mb = round(sum(mb for mb in workers if mb is not None), 1)
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        self._process = None
+        if self._pid is not None:
+            self.peak_rss_mb = process_peak_rss_mb(self._pid)
+            workers = [process_peak_rss_mb(pid) for pid in child_pids(self._pid)]
+            self.workers_peak_rss_mb = round(sum(mb for mb in workers if mb is not None), 1)
+            self._pid = None
+        self._stack.close()
 
 
 HEALTH_PROBE_INTERVAL_S = 0.02

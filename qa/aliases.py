@@ -87,7 +87,12 @@ class AliasTable:
 
     def expand(self, question: str) -> str:
         """The question with every known short form followed by its long form (and vice versa)."""
-        pairs = self.pairs_in(question)
-        if not pairs:
-            return question
-        return f"{question} ({'; '.join(other for _, other in pairs)})"
+        return expand_with(question, self.pairs_in(question))
+
+
+def expand_with(question: str, pairs: list[tuple[str, str]]) -> str:
+    """The question followed by the other form of each alias it mentions (``pairs_in``'s pairs):
+    the one way an expanded question is written, for retrieval and ``AliasTable.expand`` alike."""
+    if not pairs:
+        return question
+    return f"{question} ({'; '.join(other for _, other in pairs)})"

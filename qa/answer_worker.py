@@ -30,6 +30,7 @@ from qa.answering import answer_question
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import QAError
+from qa.priority import lower_this_process
 from qa.retrieval import Retriever, open_retriever
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,6 @@ FRAME_HEADER = struct.Struct(">I")  # the payload's length in bytes
 READY = b"R"
 ANSWERED = b"A"
 FAILED = b"E"
-# Below the server's event loop (niceness 0), so /health and the HTTP work are never queued
-# behind answers for a core; a worker still gets any core nothing else wants.
-WORKER_NICENESS = 10
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:
@@ -114,10 +112,7 @@ def main() -> int:
     # (stderr) instead of corrupting a frame.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:  # not allowed here: the worker runs at the server's priority
-        pass
+    lower_this_process()  # below the server's event loop, so /health is never queued behind us
     try:
         return serve(sys.stdin.buffer, replies)
     except KeyboardInterrupt:  # the server's Ctrl-C reaches its whole process group

@@ -9,7 +9,7 @@ from typing import Any
 
 from qa.abstention import judge
 from qa.answer_choice import ANSWER_PASSAGES, AnswerChoice, choose_answer, traits_of
-from qa.followups import resolve_follow_up
+from qa.conversation import resolve_follow_up
 from qa.reading import reading_text
 from qa.retrieval import Candidate, Components, Retriever
 

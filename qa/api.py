@@ -1,22 +1,18 @@
-"""The HTTP API over the service: answers, documents, rebuilds. Domain errors become 4xx here.
+"""The HTTP API over the composed parts (``qa.app``): answers, documents, rebuilds. Domain errors
+become 4xx here.
 
-Questions go to answer worker processes (``qa.answer_pool``; ``answer_workers``, one per core by
-default), so the event loop here only moves bytes. With no worker running, they are answered in
-the thread pool (``run_in_threadpool``), at most ``answer_concurrency`` at once, concurrent ones
-sharing one model call (``qa.batching``). /health never waits for a thread or a worker.
+Questions go through the one ask seam (``qa.asking``): to answer worker processes when they run,
+so the event loop here only moves bytes, else to threads of this process, a limited number at a
+time. /health never waits for a thread or a worker.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import anyio
-import orjson
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +21,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.access import is_loopback, token_matches
-from qa.answer_pool import AnswerPool
 from qa.api_models import (
     AnswerOut,
     AnswerRequest,
@@ -38,8 +33,10 @@ from qa.api_models import (
     UploadOut,
     ValidationErrorOut,
 )
+from qa.app import QAApp
 from qa.config import Settings
 from qa.errors import (
+    BadQuestion,
     BadUpload,
     DocumentNotFound,
     IndexCorrupt,
@@ -50,13 +47,12 @@ from qa.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
-from qa.service import QAService
+from qa.question import MAX_ASK_BODY
 
 log = logging.getLogger(__name__)
 
 MAX_FILES_PER_UPLOAD = 100
 _MULTIPART_SLACK = 1024 * 1024  # boundaries and part headers on top of the files themselves
-_MAX_JSON_BODY = 256 * 1024  # an /answer body: a question plus a bounded history
 
 # The most specific class wins (Starlette looks the raised exception's classes up in MRO order).
 _STATUS_FOR_ERROR: dict[type[QAError], int] = {
@@ -65,6 +61,7 @@ _STATUS_FOR_ERROR: dict[type[QAError], int] = {
     UnsupportedFileType: 415,
     UnreadableDocument: 422,
     BadUpload: 422,
+    BadQuestion: 422,
     IndexMissing: 503,
     IndexCorrupt: 503,
     ModelUnavailable: 503,
@@ -77,24 +74,6 @@ _STATUS_BY_NAME = {
 
 # auto_error off: a missing token is our 401 with a message, not FastAPI's bare one.
 _bearer = HTTPBearer(auto_error=False, description="The server's QA_ADMIN_TOKEN.")
-
-
-_lowered = threading.local()
-_ANSWER_NICENESS = 5
-
-
-def _yield_cpu_to_event_loop() -> None:
-    """Run this worker thread at a lower CPU priority than the event loop (Linux: per thread).
-
-    With two cores and answers in flight, the event loop otherwise waits its turn for a core
-    behind them, and /health with it. Raising one's own niceness needs no privilege."""
-    if getattr(_lowered, "done", False):
-        return
-    _lowered.done = True
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _ANSWER_NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not allowed: priorities stay equal
-        pass
 
 
 def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
@@ -110,22 +89,17 @@ _WRITE_ERRORS = {
 }
 
 
-def create_api(service: QAService) -> FastAPI:
-    """The FastAPI app over ``service``; the index and model load at start-up, not on first use."""
-
-    workers = service.settings.answer_workers
-    pool = AnswerPool(service.settings, workers) if workers else None
+def create_api(qa: QAApp) -> FastAPI:
+    """The FastAPI app over ``qa``'s parts; the index and model load at start-up, not on first use."""
+    service, library, settings = qa.service, qa.library, qa.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(service.warm_up)
-        if pool is not None:
-            pool.start(service.retriever.index.version)
+        await qa.start()
         try:
             yield
         finally:
-            if pool is not None:
-                await pool.close()
+            await qa.close()
 
     app = FastAPI(
         title="qa",
@@ -133,58 +107,37 @@ def create_api(service: QAService) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.service = service
-    app.state.answer_pool = pool  # the chat, mounted on this app, answers through it too
+    app.state.qa = qa
     _add_error_handlers(app)
-    upload_limit = int(service.settings.max_upload_mb * 1024 * 1024)
+    upload_limit = int(settings.max_upload_mb * 1024 * 1024)
     upload_body_limit = upload_limit + _MULTIPART_SLACK
     app.add_middleware(
         _DeclaredLengthLimit,
         limits={
-            "/documents": (upload_body_limit, _too_large(service.settings)),
-            "/answer": (_MAX_JSON_BODY, f"request body over {_MAX_JSON_BODY // 1024} KB"),
+            "/documents": (upload_body_limit, _too_large(settings)),
+            "/answer": (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
         },
     )
-    admin = [Depends(_admin_guard(service.settings))]
-    # Answers beyond one per core would only contend for the cores and the GIL, slowing every
-    # answer and the event loop; extra requests wait here, in order, holding nothing.
-    answer_slots = anyio.Semaphore(service.settings.answer_concurrency)
+    admin = [Depends(_admin_guard(settings))]
 
     @app.post(
         "/answer",
         response_model=AnswerOut,
-        max_body_size=_MAX_JSON_BODY,
+        max_body_size=MAX_ASK_BODY,
         responses={**_UNREADABLE_BODY, **_error(413, "Request body too large")},
         tags=["answers"],
     )
     async def answer(request: AnswerRequest) -> Response:
         """Answer a question with the best sentence and the cited passages, best first."""
-        if pool is not None:
-            version = service.retriever.index.version  # the one served now: workers follow it
-            body = await pool.answer(version, request.question, request.top_k, request.history)
-            if body is not None:
-                return Response(body, media_type="application/json")
-
-        def run() -> bytes:
-            _yield_cpu_to_event_loop()
-            # The Answer dataclass straight to JSON (AnswerOut has the same fields; a test and
-            # the fuzz suite check the schema): no dict copy, no validation of our own output,
-            # less time holding the GIL.
-            return orjson.dumps(service.ask(request.question, request.top_k, request.history))
-
-        async with answer_slots:
-            body = await run_in_threadpool(run)
+        body = await qa.asker.answer_json(request.question, request.top_k, request.history)
         return Response(body, media_type="application/json")
 
     @app.get("/health", response_model=HealthOut, tags=["status"])
     async def health() -> dict[str, Any]:
         """Model, index size and version, and whether a rebuild is running (with progress)."""
         if service.loaded:  # a few attributes read: no thread, so no queue behind the answers
-            status = service.health()
-        else:
-            status = await run_in_threadpool(service.health)  # the first load blocks
-        status["answer_workers"] = pool.ready if pool is not None else 0
-        return status
+            return qa.health()
+        return await run_in_threadpool(qa.health)  # the first load blocks
 
     @app.get("/documents", response_model=list[DocumentOut], tags=["documents"])
     def documents() -> list[dict[str, Any]]:
@@ -237,9 +190,9 @@ def create_api(service: QAService) -> FastAPI:
             data = await file.read(upload_limit + 1 - total)
             total += len(data)
             if total > upload_limit:  # checked as we read: a body sent without a length
-                raise UploadTooLarge(_too_large(service.settings))
+                raise UploadTooLarge(_too_large(settings))
             received.append((file.filename or "", data))
-        report = await run_in_threadpool(service.add_documents, received)
+        report = await run_in_threadpool(library.add_documents, received)
         if report["rejected"] and not (report["added"] or report["updated"] or report["skipped"]):
             return _all_rejected(report["rejected"])
         return report
@@ -253,7 +206,7 @@ def create_api(service: QAService) -> FastAPI:
     )
     def delete(doc_id: str) -> dict[str, Any]:
         """Remove a document's file and its passages (an incremental rebuild)."""
-        return service.delete_document(doc_id)
+        return library.delete_document(doc_id)
 
     @app.post(
         "/index/rebuild",
@@ -270,7 +223,7 @@ def create_api(service: QAService) -> FastAPI:
 
         Questions keep being answered from the current index until the new one is complete.
         """
-        if not service.start_rebuild(full):
+        if not library.start_rebuild(full):
             raise HTTPException(409, "a rebuild or upload is already running; see GET /health")
         return {"started": True, "full": full, "detail": "rebuild started; see GET /health"}
 

@@ -9,9 +9,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-MAX_QUESTION_CHARS = 2000
-MAX_TOP_K = 50
-MAX_HISTORY = 20
+from qa.question import (
+    DEFAULT_TOP_K,
+    MAX_HISTORY,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    normalise_question,
+)
 
 
 def _whole_number(value: Any) -> Any:
@@ -40,7 +44,7 @@ class AnswerRequest(BaseModel):
         int,
         Field(ge=1, le=MAX_TOP_K, strict=True, description="How many passages to return."),
         BeforeValidator(_whole_number),
-    ] = 5
+    ] = DEFAULT_TOP_K
     history: Annotated[
         list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS, strict=True)]] | None,
         Field(
@@ -52,8 +56,8 @@ class AnswerRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
+        if not normalise_question(value):  # what the ask seam would be left with
+            raise ValueError("must not be blank (invisible characters do not count)")
         return value
 
 
@@ -104,6 +108,10 @@ class DocumentOut(BaseModel):
     published: str | None
     passages: int
     sha256: str
+    encoding: str | None = Field(
+        description="The text encoding the file was decoded from (text and HTML files: declared "
+        "or detected); null for PDF and .docx, and for documents indexed before it was recorded."
+    )
 
 
 class DocumentTextOut(DocumentOut):

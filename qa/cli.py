@@ -12,6 +12,7 @@ from typing import Any
 
 from qa.config import Settings, get_settings
 from qa.errors import QAError
+from qa.question import DEFAULT_TOP_K
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -28,11 +29,9 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qa.embedding import Embedder
-    from qa.indexer import build_index
+    from qa.app import compose
 
-    settings = _settings(args)
-    report = build_index(settings, Embedder.from_settings(settings), full=args.full)
+    report = compose(_settings(args)).library.rebuild(full=args.full)
     for failure in report.failed:
         print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
     if args.json:
@@ -61,10 +60,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.service import QAService
+    import asyncio
 
-    service = QAService(_settings(args))
-    answer = service.ask(args.question, top_k=args.top_k)
+    from qa.app import compose
+
+    # The same seam as the API and the chat: the question normalised and checked alike.
+    answer = asyncio.run(compose(_settings(args)).asker.answer(args.question, args.top_k))
     if args.json:
         _print_json(answer.as_dict())
         return 0
@@ -109,7 +110,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
             print(f"{collection.name}: indexing {docs}", file=sys.stderr)
             build_index(served, embedder)
-        service = QAService(served, embedder=embedder)
+        service = QAService(served, embedder)
         service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
         questions = load_questions(collection.questions)
         results[collection.name] = {}
@@ -177,15 +178,12 @@ def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = _settings(args)
-    settings = settings.model_copy(update={"host": args.host, "port": args.port})
-    # The composition module lives with the UI: it mounts the chat on the API app.
+    settings = serve_settings(args)
+    # ui.server mounts the chat on the API app; the parts come from the composition root.
     from ui.server import create_app
 
-    # Python hands the GIL over every 5 ms by default: under load, the event loop would wait
-    # that long behind answering threads each time it needs it. 1 ms keeps /health prompt.
-    sys.setswitchinterval(0.001)
-    print(f"serving chat at http://{args.host}:{args.port}/  API docs at /docs", file=sys.stderr)
+    host, port = settings.host, settings.port
+    print(f"serving chat at http://{host}:{port}/  API docs at /docs", file=sys.stderr)
     workers = settings.answer_workers
     print(
         f"answering questions in {workers} worker process{'es' if workers != 1 else ''}"
@@ -196,13 +194,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     uvicorn.run(
         create_app(settings),
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         log_level="info",
         # Gradio keeps heartbeat connections open; without a limit a stop waits ~15 s for them.
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """Options given win; otherwise QA_HOST / QA_PORT, otherwise the settings' defaults."""
+    overrides = {"host": args.host, "port": args.port}
+    return _settings(args).model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -237,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = with_paths(commands.add_parser("ask", help="answer one question"))
     ask.add_argument("question")
-    ask.add_argument("--top-k", type=int, default=5)
+    ask.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(handler=cmd_ask)
 
@@ -256,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_eval)
 
     serve = with_paths(commands.add_parser("serve", help="serve the chat and the API"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or QA_HOST)")
+    serve.add_argument("--port", type=int, help="port (default: 8000, or QA_PORT)")
     serve.set_defaults(handler=cmd_serve)
 
     # prefix_chars="+": every option after "bench" is passed through to bench's own parser.

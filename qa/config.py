@@ -1,7 +1,8 @@
 """The one settings object. Nothing else in the project reads the environment.
 
 Every knob has a documented default; override with environment variables prefixed ``QA_``
-(for example ``QA_DOCS_DIR=/data/reports``).
+(for example ``QA_DOCS_DIR=/data/reports``). ``python -m qa.config --markdown`` prints the
+README's table of them, generated from the fields below.
 """
 
 from __future__ import annotations
@@ -26,89 +27,130 @@ def _cores() -> int:
 
 
 class Settings(BaseSettings):
-    """Configuration for indexing, retrieval and serving."""
+    """Configuration for indexing, retrieval and serving.
+
+    Every field's description is the README's (``python -m qa.config --markdown`` prints the
+    README's table; a test keeps the two the same). ``shown_default`` describes a default that
+    depends on the machine."""
 
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
     # Where things live.
-    docs_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of source documents.")
-    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the built index.")
+    docs_dir: Path = Field(
+        PROJECT_ROOT / "seeds",
+        description="Documents folder: the source of truth the index follows.",
+    )
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Built index (git-ignored).")
     cache_dir: Path = Field(
-        Path.home() / ".cache" / "qa", description="Where the packaged model is extracted once."
+        Path.home() / ".cache" / "qa",
+        description="Where the packaged model is extracted once (sha256-checked before use), "
+        "and its ONNX export made.",
     )
     model: str = Field(
         DEFAULT_MODEL,
-        description="Embedding model: the packaged all-MiniLM-L6-v2, or a local folder path.",
+        description="The packaged model, or a path to a local sentence-transformers folder; "
+        "nothing is downloaded at run time.",
     )
 
     # Chunking: passages of a few whole sentences, never longer than max_chars.
-    max_chars: int = Field(700, ge=100, le=4000)
-    overlap_sentences: int = Field(1, ge=0, le=5)
+    max_chars: int = Field(
+        700,
+        ge=100,
+        le=4000,
+        description="Passage size limit in characters; changing it triggers a full rebuild.",
+    )
+    overlap_sentences: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Sentences a passage shares with the one before; changing it triggers a "
+        "full rebuild.",
+    )
 
     # Index type: exact inner product below the threshold, HNSW above it (or forced).
-    index_type: str = Field("auto", pattern="^(auto|flat|hnsw)$")
-    hnsw_threshold: int = Field(200_000, ge=1)
-    hnsw_m: int = Field(16, ge=4, le=128, description="HNSW graph degree (links per vector).")
-    hnsw_ef_search: int = Field(
-        DEFAULT_EF_SEARCH, ge=1, description="HNSW efSearch, saved with the index."
+    index_type: str = Field(
+        "auto",
+        pattern="^(auto|flat|hnsw)$",
+        description="`flat` (exact inner product), `hnsw`, or `auto`: HNSW from "
+        "`QA_HNSW_THRESHOLD` passages on.",
     )
-    embed_batch_size: int = 32
+    hnsw_threshold: int = Field(
+        200_000, ge=1, description="Passages from which `auto` builds an HNSW index."
+    )
+    hnsw_m: int = Field(
+        16,
+        ge=4,
+        le=128,
+        description="HNSW graph degree (links per vector), saved with the index; the HNSW index "
+        "stores 8-bit codes.",
+    )
+    hnsw_ef_search: int = Field(
+        DEFAULT_EF_SEARCH,
+        ge=1,
+        description="HNSW search breadth (efSearch), saved with the index.",
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Texts embedded per model call in a build.")
     embed_backend: str = Field(
         "onnx",
         pattern="^(torch|onnx)$",
-        description="onnx (onnxruntime, the faster; see docs/benchmarks.md) or torch.",
+        description="`onnx` runs an ONNX export of the model (made once, locally, into the "
+        "cache) with onnxruntime; `torch` runs sentence-transformers. See docs/benchmarks.md.",
     )
     embed_quantize: bool = Field(
-        True, description="With the onnx backend, use the int8-quantised model (faster)."
+        True,
+        description="With the onnx backend, use the int8-quantised model (faster, same dev-set "
+        "quality); switching to or from it rebuilds the index.",
     )
     embed_title: bool = Field(
-        False, description="Give the document title to the embedder as context."
+        False, description="Give the document title to the embedder as context for each passage."
     )
 
-    # Retrieval and answering knobs (see README "Tuning").
-    fusion: str = Field("score", pattern="^(score|rrf)$", description="How evidence is fused.")
-    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.5
-    sentence_weight: float = 0.75
-    date_boost: float = Field(
-        0.5, description="Fusion bonus for passages matching a question year."
+    # Retrieval. How evidence is weighed, which sentence answers and when to abstain are not
+    # settings: the scorers fitted on every evaluation collection decide (qa/weights.json).
+    candidates: int = Field(
+        100, description="Passages each index (dense, BM25) contributes to the candidates."
     )
-    candidates: int = Field(100, description="Passages each retriever contributes to fusion.")
-    dedup_similarity: float = Field(0.95, description="Cosine above which passages are collapsed.")
-    min_term_coverage: float = Field(
-        0.5, description="Share of question terms the corpus must contain to answer."
+    dedup_similarity: float = Field(
+        0.95,
+        description="Cosine above which passages of different documents are folded into one "
+        "result (`also_in`).",
     )
-    min_dense_score: float = Field(0.25, description="Best cosine below which nothing answers.")
-
-    answer_overlap_weight: float = Field(1.5, description="Answer sentence: weight of rare words.")
-    answer_passage_weight: float = Field(2.0, description="Answer sentence: weight of its passage.")
-    answer_type_bonus: float = Field(0.3, description="Answer sentence: has the asked-for type.")
 
     # Serving.
-    host: str = "127.0.0.1"
-    port: int = 8000
-    admin_token: str | None = Field(None, description="Bearer token for write endpoints.")
-    max_upload_mb: float = 20.0
+    host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
+    port: int = Field(8000, description="Port `qa serve` listens on.")
+    admin_token: str | None = Field(
+        None,
+        description="Bearer token for the write endpoints and the Documents tab; unset, writes "
+        "are allowed only on a loopback address.",
+    )
+    max_upload_mb: float = Field(
+        20.0, gt=0, description="Upload size limit (all files of one request together)."
+    )
     max_upload_cache_mb: float = Field(
         500.0,
         gt=0,
-        description="Room for the web page's uploads in Gradio's cache (emptied hourly); "
-        "further uploads are refused until then.",
+        description="Room for the web page's uploads in Gradio's cache (emptied hourly); a "
+        "request that would pass it, or one client's quarter of it, is refused before anything "
+        "is stored.",
     )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,
         ge=0,
         le=64,
-        description="Processes that answer the API's questions (default: one per core, none on "
-        "one core); each holds its own model and index. 0 answers in the server process.",
+        description="Processes that answer the questions of `/answer` and the chat, each with "
+        "its own model and index in memory (about 220 MB at the seeds, 270 MB at 10,000 "
+        "passages), at a lower CPU priority than the server so `/health` and the pages stay "
+        "prompt under load. `0` answers in the server process. `/health` shows how many run; "
+        "one that dies is replaced, and meanwhile the server answers itself.",
+        json_schema_extra={"shown_default": "cores (0 on one core)"},
     )
     answer_concurrency: int = Field(
         default_factory=_cores,
         ge=1,
-        description="Questions the server process answers at once when no answer worker runs "
-        "(default: one per core); more wait their turn instead of fighting over the cores "
-        "and Python's GIL.",
+        description="With no answer worker running: questions the server process works on at "
+        "once; more wait their turn instead of fighting over the cores and Python's GIL.",
+        json_schema_extra={"shown_default": "cores"},
     )
 
 
@@ -116,3 +158,42 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings read once per process; tests build their own ``Settings(...)`` instead."""
     return Settings()
+
+
+def shown_default(name: str) -> str:
+    """A field's default as the README shows it: paths relative to the project or home, a
+    machine-dependent default described in words."""
+    field = Settings.model_fields[name]
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "shown_default" in extra:
+        return str(extra["shown_default"])
+    value = field.get_default(call_default_factory=False)
+    if value is None:
+        return "unset"
+    if isinstance(value, Path):
+        if value.is_relative_to(PROJECT_ROOT):
+            return f"`{value.relative_to(PROJECT_ROOT).as_posix()}/`"
+        if value.is_relative_to(Path.home()):
+            return f"`~/{value.relative_to(Path.home()).as_posix()}`"
+        return f"`{value}`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+def settings_markdown() -> str:
+    """The README's settings table: every field, its variable, its real default, its meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        variable = f"`QA_{name.upper()}`"
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| {variable} | {shown_default(name)} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m qa.config --markdown")
+    print(settings_markdown(), end="")

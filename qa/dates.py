@@ -41,7 +41,8 @@ _DATE_PATTERNS = [
 ]
 _LABEL = re.compile(r"\b(published|posted|date|updated|issued|released)\b[^\n]{0,20}$", re.I)
 _TIMESTAMP_AFTER = re.compile(r"^\s*(at\s+)?\d{1,2}[:.]\d{2}\s*(am|pm)?", re.IGNORECASE)
-_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+# A year written alone (1900–2099): the one pattern for it; conversation and answering use it too.
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _HEADER_CHARS = 400
 
 
@@ -71,7 +72,7 @@ def find_dates(text: str) -> list[DateMention]:
 
 def find_years(text: str) -> set[int]:
     """Four-digit years (1900–2099) mentioned in ``text``."""
-    return {int(year) for year in _YEAR_RE.findall(text)}
+    return {int(year) for year in YEAR.findall(text)}
 
 
 def publication_date(text: str) -> date | None:

@@ -1,7 +1,8 @@
 """Reading files of each supported format into ``Document`` objects with their metadata.
 
 The text of a ``Document`` is what citation offsets point into; for ``.txt`` and ``.md`` it is the
-file's own text, for other formats the text extracted from them.
+file's own text (decoded by ``qa.encodings``), for other formats the text extracted from them.
+A reader failing for any reason fails that one file, with the reason (``UnreadableDocument``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from qa.archives import check_zip
 from qa.chunking import split_units
 from qa.dates import find_dates, publication_date
-from qa.errors import UnreadableDocument, UnsupportedFileType
+from qa.encodings import WIDE_BOMS, decode_html, decode_text
+from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
 from qa.html_text import html_to_text
 from qa.pdf_text import pdf_text
 
@@ -40,6 +43,7 @@ class Document:
     published: str | None  # ISO date, YYYY-MM-DD
     text: str
     sha256: str
+    encoding: str | None = None  # what a text or HTML file was decoded from (qa.encodings)
 
 
 def doc_id_for(source: str) -> str:
@@ -57,24 +61,31 @@ def iter_document_paths(docs_dir: Path) -> Iterator[Path]:
             yield path
 
 
-def load_document(path: Path, docs_dir: Path) -> Document:
-    """Read one file into a Document, or raise ``UnreadableDocument`` with a one-line reason."""
-    source = path.relative_to(docs_dir).as_posix()
-    data = path.read_bytes()
-    return parse_document(data, source)
-
-
 def parse_document(data: bytes, source: str) -> Document:
-    """Turn a file's bytes into a Document; ``source`` names it and its suffix picks the reader."""
+    """Turn a file's bytes into a Document; ``source`` names it and its suffix picks the reader.
+
+    Any failure is ``UnreadableDocument`` with a one-line reason, an unexpected one (a reader's
+    missing dependency, a bug in a library) included: one bad file never stops a build."""
+    try:
+        return _parse(data, source)
+    except QAError:
+        raise
+    except Exception as error:
+        log.exception("reading %s failed unexpectedly", source)
+        raise UnreadableDocument(f"could not be read ({type(error).__name__}: {error})") from None
+
+
+def _parse(data: bytes, source: str) -> Document:
     suffix = Path(source).suffix.lower()
     if not data.strip():
         raise UnreadableDocument("the file is empty")
     check_content_matches_suffix(data, suffix)
     declared: date | None = None  # a date the format states apart from the text
+    encoding = None
     if suffix in TEXT_SUFFIXES:
-        text, title = _read_text(data), None
+        (text, encoding), title = _read_text(data), None
     elif suffix in HTML_SUFFIXES:
-        text, title, declared = _read_html(data)
+        text, title, declared, encoding = _read_html(data)
     elif suffix == ".pdf":
         text, title = _read_pdf(data)
     else:
@@ -89,6 +100,7 @@ def parse_document(data: bytes, source: str) -> Document:
         published=published.isoformat() if published else None,
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
     )
 
 
@@ -103,7 +115,8 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
         raise UnsupportedFileType("not a PDF file (no %PDF header)")
     if suffix == ".docx" and not data[:4] == b"PK\x03\x04":
         raise UnsupportedFileType("not a .docx file (not a zip container)")
-    if (suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES) and b"\x00" in data[:8192]:
+    textual = suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES
+    if textual and b"\x00" in data[:8192] and not data.startswith(WIDE_BOMS):
         raise UnsupportedFileType("binary content in a text file")
 
 
@@ -126,19 +139,17 @@ def _parsed_date(value: str | None) -> date | None:
         return found[0].value if found else None
 
 
-def _read_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UnreadableDocument(
-            f"not valid UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
+def _read_text(data: bytes) -> tuple[str, str]:
+    """The file's own text and the encoding it was decoded from."""
+    decoded = decode_text(data)
+    return decoded.text, decoded.encoding
 
 
-def _read_html(data: bytes) -> tuple[str, str | None, date | None]:
-    html = data.decode("utf-8", errors="replace")
-    content = html_to_text(html)
-    return content.text, content.title, _parsed_date(content.published)
+def _read_html(data: bytes) -> tuple[str, str | None, date | None, str]:
+    """The page's logical text, title, declared date, and the encoding it was decoded from."""
+    decoded = decode_html(data)
+    content = html_to_text(decoded.text)
+    return content.text, content.title, _parsed_date(content.published), decoded.encoding
 
 
 def _read_pdf(data: bytes) -> tuple[str, str | None]:
@@ -163,6 +174,7 @@ def _docx_paragraph(paragraph: Any) -> str:
 def _read_docx(data: bytes) -> tuple[str, str | None]:
     import docx
 
+    check_zip(data)  # before python-docx inflates anything: zip bombs are refused here
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs = [_docx_paragraph(p) for p in document.paragraphs]

@@ -25,6 +25,10 @@ class IndexCorrupt(QAError):
     """The index on disk is incomplete or inconsistent and must not be served."""
 
 
+class BadQuestion(QAError):
+    """A question (or its ``top_k``) the engine cannot take: empty once normalised, or too long."""
+
+
 class DocumentNotFound(QAError):
     """No document has the requested doc_id."""
 

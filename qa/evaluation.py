@@ -1,4 +1,4 @@
-"""Scoring the engine on a JSONL file of questions with gold phrases (the rule in DEVELOPERS.md).
+"""Scoring the engine on a JSONL file of questions with gold phrases (format: eval/README.md).
 
 A passage is relevant when it is at most 700 characters and its normalised text contains a gold
 phrase; an answer is right when it contains one; unanswerable questions must get found: false.

@@ -26,8 +26,8 @@ from qa.embedding import Embedder
 from qa.errors import IndexCorrupt, IndexMissing, QAError
 from qa.reading import reading_text
 from qa.store import (
+    DocumentSpan,
     IndexData,
-    PassageRecord,
     Spans,
     load_version,
     quantize_sentences,
@@ -201,8 +201,8 @@ def _assemble(
     are read back from the FAISS index and, being on the fixed code grid, encode to the same codes.
     """
     dimension = embedder.dimension
-    passages: list[PassageRecord] = []
-    sentences: list[PassageRecord] = []
+    passages: list[DocumentSpan] = []
+    sentences: list[DocumentSpan] = []
     passage_vectors: list[np.ndarray] = []
     sentence_codes: list[np.ndarray] = []
     sentence_kinds: list[np.ndarray] = []
@@ -219,17 +219,17 @@ def _assemble(
         sentence_codes.append(previous.sentence_codes[chosen])
         sentence_kinds.append(previous.sentence_kinds[chosen])
 
-    new_passages: list[PassageRecord] = []
-    new_sentences: list[PassageRecord] = []
+    new_passages: list[DocumentSpan] = []
+    new_sentences: list[DocumentSpan] = []
     passage_inputs: list[str] = []
     sentence_inputs: list[str] = []
     kinds: list[int] = []
     for doc in fresh:
         for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
-            new_passages.append(PassageRecord(doc.doc_id, chunk.start, chunk.end))
+            new_passages.append(DocumentSpan(doc.doc_id, chunk.start, chunk.end))
             passage_inputs.append(passage_embedding_text(doc, chunk, settings.embed_title))
         for unit in split_sentences(doc.text, settings.max_chars):
-            new_sentences.append(PassageRecord(doc.doc_id, unit.start, unit.end))
+            new_sentences.append(DocumentSpan(doc.doc_id, unit.start, unit.end))
             sentence_inputs.append(reading_text(doc.text[unit.start : unit.end]))
             kinds.append(int(unit.kind))
     vectors = _embed_with_progress(embedder, passage_inputs + sentence_inputs, settings, progress)
@@ -265,7 +265,7 @@ def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str
     return "\n".join([*(reading_text(c) for c in context), body])
 
 
-def _document_order(records: list[PassageRecord], order: dict[str, int]) -> list[int]:
+def _document_order(records: list[DocumentSpan], order: dict[str, int]) -> list[int]:
     """Row order by (document, start), so a document's rows are contiguous."""
     return sorted(range(len(records)), key=lambda i: (order[records[i].doc_id], records[i].start))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.aliases import AliasTable
+from qa.aliases import AliasTable, expand_with
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
@@ -26,7 +26,8 @@ from qa.sentence_map import SentenceMap
 from qa.store import LoadedIndex, bm25_scores, check_model, load_version, search_one_thread
 from qa.text import bm25_tokenize, stem, words
 
-DUPLICATE_WINDOW = 3  # candidates looked at per passage returned, to find duplicates among
+# Candidates looked at per result asked for when folding near-duplicates (see ``search``).
+DUPLICATE_WINDOW = 3
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Retriever:
 
     def prepare(self, question: str, components: Components = Components()) -> Query:
         pairs = self.aliases.pairs_in(question) if components.aliases else []
-        expanded = f"{question} ({'; '.join(o for _, o in pairs)})" if pairs else question
+        expanded = expand_with(question, pairs)
         return Query(
             text=question,
             expanded=expanded,

@@ -53,8 +53,8 @@ KEEP_OLD_VERSIONS = 1  # the previous version stays, so a reader mid-request kee
 
 
 @dataclass(frozen=True)
-class PassageRecord:
-    """Where a passage lies: ``documents[doc_id].text[start:end]``."""
+class DocumentSpan:
+    """Where a passage or a sentence lies: ``documents[doc_id].text[start:end]``."""
 
     doc_id: str
     start: int
@@ -85,11 +85,11 @@ def dequantize_sentences(codes: np.ndarray) -> np.ndarray:
     return codes.astype(np.float32) * np.float32(1.0 / SENTENCE_SCALE)
 
 
-class Spans(Sequence[PassageRecord]):
+class Spans(Sequence[DocumentSpan]):
     """``(doc_id, start, end)`` records in three int32 arrays and a list of document ids.
 
     About 12 bytes a record instead of ~200 for a list of Python objects; indexing and iterating
-    give ``PassageRecord`` objects made on demand."""
+    give ``DocumentSpan`` objects made on demand."""
 
     def __init__(self, doc_ids: list[str], doc: np.ndarray, start: np.ndarray, end: np.ndarray):
         self.doc_ids = doc_ids
@@ -98,7 +98,7 @@ class Spans(Sequence[PassageRecord]):
         self.end = np.ascontiguousarray(end, dtype=np.int32)
 
     @classmethod
-    def of(cls, records: Iterable[PassageRecord | list[Any] | tuple[Any, ...]]) -> Spans:
+    def of(cls, records: Iterable[DocumentSpan | list[Any] | tuple[Any, ...]]) -> Spans:
         doc_ids: list[str] = []
         number: dict[str, int] = {}
         doc: list[int] = []
@@ -107,7 +107,7 @@ class Spans(Sequence[PassageRecord]):
         for record in records:
             doc_id, begin, finish = (
                 (record.doc_id, record.start, record.end)
-                if isinstance(record, PassageRecord)
+                if isinstance(record, DocumentSpan)
                 else record
             )
             if doc_id not in number:
@@ -122,24 +122,24 @@ class Spans(Sequence[PassageRecord]):
         return len(self.start)
 
     @overload
-    def __getitem__(self, i: int) -> PassageRecord: ...
+    def __getitem__(self, i: int) -> DocumentSpan: ...
     @overload
     def __getitem__(self, i: slice) -> Spans: ...
-    def __getitem__(self, i: int | slice) -> PassageRecord | Spans:
+    def __getitem__(self, i: int | slice) -> DocumentSpan | Spans:
         if isinstance(i, slice):
             return Spans(self.doc_ids, self.doc[i], self.start[i], self.end[i])
-        return PassageRecord(self.doc_ids[self.doc[i]], int(self.start[i]), int(self.end[i]))
+        return DocumentSpan(self.doc_ids[self.doc[i]], int(self.start[i]), int(self.end[i]))
 
     def doc_id(self, i: int) -> str:
         """The document of record ``i``, without building the record."""
         return self.doc_ids[self.doc[i]]
 
-    def __iter__(self) -> Iterator[PassageRecord]:
+    def __iter__(self) -> Iterator[DocumentSpan]:
         doc_ids = self.doc_ids
         for doc, start, end in zip(
             self.doc.tolist(), self.start.tolist(), self.end.tolist(), strict=True
         ):
-            yield PassageRecord(doc_ids[doc], start, end)
+            yield DocumentSpan(doc_ids[doc], start, end)
 
     def as_lists(self) -> list[list[Any]]:
         """The JSON form: ``[[doc_id, start, end], ...]``."""
@@ -209,11 +209,6 @@ class IndexData:
     def sentence_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """float32 (dequantised) vectors of the given sentence rows."""
         return dequantize_sentences(self.sentence_codes[np.asarray(rows, dtype=np.int64)])
-
-    @property
-    def sentence_vectors(self) -> np.ndarray:
-        """All sentence vectors, dequantised (a float32 copy: for tools, not for serving)."""
-        return dequantize_sentences(self.sentence_codes)
 
     def nbytes(self) -> dict[str, int]:
         """Bytes this version holds in memory apart from the text: vectors and positions."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,18 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     built = Settings(docs_dir=root / "docs", index_dir=root / "index", answer_workers=0)
     build_index(built, embedder)
     return built
+
+
+@pytest.fixture(scope="session")
+def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
+    """Copies the seeds and their session index into ``root/docs`` and ``root/index``, so a server
+    started over them loads the index instead of building it again; the copy's settings."""
+
+    def copy(root: Path) -> Settings:
+        shutil.copytree(seeds_index.docs_dir, root / "docs")
+        shutil.copytree(seeds_index.index_dir, root / "index")
+        return seeds_index.model_copy(
+            update={"docs_dir": root / "docs", "index_dir": root / "index"}
+        )
+
+    return copy

@@ -1,7 +1,7 @@
 """Abbreviations are learned from the text, not from a list."""
 
 from qa.aliases import AliasTable
-from qa.followups import resolve_follow_up
+from qa.conversation import resolve_follow_up
 
 TEXT = (
     "The Greater Manchester Combined Authority (GMCA) met the Care Quality Commission (CQC). "

@@ -6,6 +6,7 @@ that fails, dies or cannot start never loses a question: the caller gets None an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import signal
@@ -18,6 +19,8 @@ import orjson
 import pytest
 
 from qa.answer_pool import AnswerPool
+from qa.app import compose
+from qa.asking import Asker
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
@@ -212,11 +215,12 @@ def test_the_chat_answers_through_a_worker_as_it_would_itself(
 ) -> None:
     from ui.app import ChatActions
 
-    service = QAService(seeds_index, embedder)
-    alone = ChatActions(service)
+    qa = compose(seeds_index, embedder)  # no workers in these settings: answers in-process
+    alone = ChatActions(qa)
 
     async def scenario(pool: AnswerPool) -> None:
-        with_worker = ChatActions(service, pool)
+        asker = Asker(qa.service, pool, seeds_index.answer_concurrency)
+        with_worker = ChatActions(dataclasses.replace(qa, asker=asker))
         conversation = None
         for question in (QUESTIONS[0], "and in 2016?"):
             expected = await alone.ask(question, conversation)

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from qa.answering import Answer, CitedPassage, Source
 from qa.api import create_api
 from qa.api_models import AnswerOut, PassageOut, SourceOut
+from qa.app import compose
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 WORKER_START_TIMEOUT = 120.0
@@ -29,7 +29,7 @@ def reader(seeds_index: Settings, embedder: Embedder) -> Iterator[TestClient]:
     settings = seeds_index.model_copy(
         update={"admin_token": None, "host": "127.0.0.1", "answer_workers": 1}
     )
-    with TestClient(create_api(QAService(settings, embedder))) as client:
+    with TestClient(create_api(compose(settings, embedder))) as client:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while client.get("/health").json()["answer_workers"] < 1:
             assert time.monotonic() < deadline, "the answer worker did not start"
@@ -68,8 +68,8 @@ def test_answer_body_is_the_documented_model_and_the_service_answer(reader: Test
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     AnswerOut.model_validate(body, strict=True)
-    service = reader.app.state.service  # type: ignore[attr-defined]
-    expected = service.ask(SAMPLE_QUESTION, 3).as_dict()
+    qa = reader.app.state.qa  # type: ignore[attr-defined]
+    expected = qa.service.ask(SAMPLE_QUESTION, 3).as_dict()
     for timing in (body, expected):
         timing.pop("took_ms")
     assert body == expected

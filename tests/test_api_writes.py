@@ -4,6 +4,7 @@ copied beside it, so builds are incremental: only what a test uploads gets embed
 
 from __future__ import annotations
 
+import random
 import shutil
 import time
 import uuid
@@ -14,11 +15,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from test_api import assert_offsets_valid
+from test_archives import GOOD, PART, streamed_bomb
 
 from qa.api import create_api
+from qa.app import QAApp, compose
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 INVENTED = (
@@ -46,8 +48,8 @@ def make_client(writable: Settings, embedder: Embedder) -> Iterator[MakeClient]:
     opened: list[TestClient] = []
 
     def make(raise_server_exceptions: bool = True, **overrides: Any) -> TestClient:
-        service = QAService(writable.model_copy(update=overrides), embedder)
-        client = TestClient(create_api(service), raise_server_exceptions=raise_server_exceptions)
+        qa = compose(writable.model_copy(update=overrides), embedder)
+        client = TestClient(create_api(qa), raise_server_exceptions=raise_server_exceptions)
         opened.append(client.__enter__())
         return client
 
@@ -108,6 +110,25 @@ def test_upload_answers_at_rank_one_then_delete_removes_it(
     assert not answer["found"]
     assert client.delete(f"/documents/{doc_id}").status_code == 404
     assert not [p for p in writable.docs_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_legacy_and_utf16_text_is_stored_as_read_and_lists_its_encoding(
+    client: TestClient,
+) -> None:
+    """A Windows-1252 and a UTF-16 file: accepted, quoted exactly, encodings in the listing."""
+    text = "Quillmarsh tolls\n\nThe Quillmarsh bridge toll is £3 for a café cart, said Zoë.\n"
+    response = upload(
+        client, ("tolls-1252.txt", text.encode("cp1252")), ("tolls-16.md", text.encode("utf-16"))
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["added"]) == 2
+    listed = {d["source"]: d for d in client.get("/documents").json()}
+    assert listed["tolls-1252.txt"]["encoding"] == "cp1252"
+    assert listed["tolls-16.md"]["encoding"] == "utf-16"
+    for name in ("tolls-1252.txt", "tolls-16.md"):
+        assert client.get(f"/documents/{listed[name]['doc_id']}").json()["text"] == text
+    answer = client.post("/answer", json={"question": "How much is the Quillmarsh bridge toll?"})
+    assert "£3 for a café cart" in answer.json()["answer"]
 
 
 def test_hostile_names_write_nothing_outside_the_docs_folder(
@@ -172,7 +193,7 @@ def test_hostile_names_write_nothing_outside_the_docs_folder(
         ("binary.txt", b"text\x00with NUL bytes", 415),
         ("empty.txt", b"", 422),
         ("blank.md", b"   \n\n  ", 422),
-        ("latin1.txt", "caf\xe9 cr\xe8me".encode("latin-1"), 422),
+        ("noise.txt", bytes(b or 1 for b in random.Random(7).randbytes(3000)), 422),
         ("big.txt", b"words " * 2000, 413),
     ],
 )
@@ -184,6 +205,16 @@ def test_bad_uploads_get_their_4xx_and_change_nothing(
     response = upload(client, (name, data))
     assert response.status_code == status, response.text
     assert "Traceback" not in response.text and response.json()["detail"]
+    assert files_in(writable.docs_dir) == before
+
+
+def test_a_docx_zip_bomb_is_refused_with_422_and_changes_nothing(
+    client: TestClient, writable: Settings
+) -> None:
+    before = files_in(writable.docs_dir)
+    bomb = streamed_bomb(GOOD, PART, b"<w:p/>", 64 * 1024 * 1024)
+    response = upload(client, ("bomb.docx", bomb))
+    assert response.status_code == 422 and "would inflate" in response.json()["detail"]
     assert files_in(writable.docs_dir) == before
 
 
@@ -226,7 +257,7 @@ def test_failed_build_leaves_the_docs_folder_as_it_was(
     def disk_full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.service.build_index", disk_full)
+    monkeypatch.setattr("qa.library.build_index", disk_full)
     new = upload(client, ("new.txt", b"A new note.\n"), (existing.name, b"Replaced content.\n"))
     assert new.status_code == 500
     assert new.json() == {"detail": "internal error; the server log has details"}
@@ -277,8 +308,8 @@ def test_rebuild_runs_in_the_background_and_refuses_a_second(
     client: TestClient, writable: Settings
 ) -> None:
     (writable.docs_dir / "later.txt").write_text("Added behind the server's back.\n")
-    service: QAService = client.app.state.service  # type: ignore[attr-defined]
-    with service._write_lock:  # another write is running: a rebuild is refused, not queued
+    qa: QAApp = client.app.state.qa  # type: ignore[attr-defined]
+    with qa.service.write_lock:  # another write is running: a rebuild is refused, not queued
         assert client.post("/index/rebuild").status_code == 409
     response = client.post("/index/rebuild")
     assert response.status_code == 202 and response.json()["started"] is True

@@ -12,10 +12,10 @@ import pytest
 from filelock import Timeout
 from lock_holder import held_elsewhere
 
+from qa.app import compose
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_lock
-from qa.service import QAService
 
 NOTE = b"Lock note\n\nThe Varrowby ferry crossing reopened in 1987 after the floods.\n"
 
@@ -33,12 +33,12 @@ def test_an_upload_writes_nothing_until_it_holds_the_lock(
     settings: Settings, seeds_index: Settings, embedder: Embedder
 ) -> None:
     shutil.copytree(seeds_index.index_dir, settings.index_dir)
-    service = QAService(settings, embedder)
-    service.warm_up()
+    qa = compose(settings, embedder)
+    qa.service.warm_up()
     outcome: dict[str, object] = {}
 
     def upload() -> None:
-        outcome["report"] = service.add_documents([("lock-note.txt", NOTE)])
+        outcome["report"] = qa.library.add_documents([("lock-note.txt", NOTE)])
 
     with held_elsewhere(settings.index_dir):
         uploader = threading.Thread(target=upload)
@@ -49,5 +49,5 @@ def test_an_upload_writes_nothing_until_it_holds_the_lock(
     uploader.join(timeout=120)
     assert not uploader.is_alive()
     assert (settings.docs_dir / "lock-note.txt").read_bytes() == NOTE
-    answer = service.ask("When did the Varrowby ferry crossing reopen?")
+    answer = qa.service.ask("When did the Varrowby ferry crossing reopen?")
     assert answer.passages[0].source == "lock-note.txt"

@@ -19,10 +19,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from qa.api import create_api
+from qa.app import QAApp, compose
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
-from qa.service import QAService
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +33,8 @@ STATUSES: Counter[int] = Counter()
 
 
 @pytest.fixture(scope="module")
-def fuzz_service(
-    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
-) -> Iterator[QAService]:
-    """A service over two short seed excerpts in a temp folder, with writes behind a token."""
+def fuzz_service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[QAApp]:
+    """The parts over two short seed excerpts in a temp folder, with writes behind a token."""
     root = tmp_path_factory.mktemp("fuzz")
     (root / "docs").mkdir()
     for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[:2]:
@@ -50,15 +48,15 @@ def fuzz_service(
         answer_workers=1,  # fuzzed questions reach a worker, and its failures fall back
     )
     build_index(fuzz_settings, embedder)
-    service = QAService(fuzz_settings, embedder)
-    yield service
-    with service._write_lock:  # a fuzzed background rebuild finishes before the folder goes
+    qa = compose(fuzz_settings, embedder)
+    yield qa
+    with qa.service.write_lock:  # a fuzzed background rebuild finishes before the folder goes
         pass
     shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def fuzz_schema(fuzz_service: QAService) -> schemathesis.BaseSchema:
+def fuzz_schema(fuzz_service: QAApp) -> schemathesis.BaseSchema:
     config = schemathesis.Config.from_dict(
         {
             # Writes carry the token, except in the cases that test refusing them without it.

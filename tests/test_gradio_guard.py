@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_events import Event, call, events, file_data, sent_by_browser
-from live_server import LiveServer, live_server
 
+from bench.server import LiveServer, live_server
 from qa.config import PROJECT_ROOT
 
 SECRET = f"qa-secret-{uuid.uuid4().hex}"

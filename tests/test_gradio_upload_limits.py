@@ -5,7 +5,7 @@ the client's share of it, and open for normal use otherwise."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from qa.access import NO_TOKEN_REMOTE
 from qa.config import Settings
+from qa.embedding import Embedder
 from ui.gradio_guard import CACHE_FULL, folder_bytes
 from ui.server import create_app
 
@@ -28,9 +29,15 @@ def gradio_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
-def client_for(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
+@pytest.fixture
+def client_for(embedder: Embedder) -> Callable[[Settings], Iterator[TestClient]]:
+    """The composed server over ``settings`` (its start-up loads the index), in a TestClient."""
+
+    def start(settings: Settings) -> Iterator[TestClient]:
+        with TestClient(create_app(settings, embedder)) as client:
+            yield client
+
+    return start
 
 
 @pytest.fixture
@@ -40,7 +47,12 @@ def served(seeds_index: Settings, tmp_path: Path) -> Settings:
     return seeds_index.model_copy(update={"index_dir": index})
 
 
-def test_closed_on_a_public_host_without_a_token(served: Settings, gradio_cache: Path) -> None:
+ClientFor = Callable[[Settings], Iterator[TestClient]]
+
+
+def test_closed_on_a_public_host_without_a_token(
+    served: Settings, gradio_cache: Path, client_for: ClientFor
+) -> None:
     for client in client_for(served.model_copy(update={"host": "0.0.0.0"})):
         response = client.post(UPLOAD, files=FILE)
         assert response.status_code == 403
@@ -49,7 +61,7 @@ def test_closed_on_a_public_host_without_a_token(served: Settings, gradio_cache:
 
 
 def test_refused_once_the_cache_is_full_and_open_before(
-    served: Settings, gradio_cache: Path
+    served: Settings, gradio_cache: Path, client_for: ClientFor
 ) -> None:
     settings = served.model_copy(update={"host": "127.0.0.1", "max_upload_cache_mb": 1.0})
     for client in client_for(settings):
@@ -65,7 +77,7 @@ def test_refused_once_the_cache_is_full_and_open_before(
 
 
 def test_a_request_that_would_pass_the_cap_is_refused_before_storing(
-    served: Settings, gradio_cache: Path
+    served: Settings, gradio_cache: Path, client_for: ClientFor
 ) -> None:
     settings = served.model_copy(update={"host": "127.0.0.1", "max_upload_cache_mb": 1.0})
     big = {"files": ("big.txt", b"word " * 150_000, "text/plain")}  # 750 KB
@@ -76,7 +88,9 @@ def test_a_request_that_would_pass_the_cap_is_refused_before_storing(
     assert folder_bytes(gradio_cache) < 1024 * 1024
 
 
-def test_one_client_cannot_take_the_whole_cache(served: Settings, gradio_cache: Path) -> None:
+def test_one_client_cannot_take_the_whole_cache(
+    served: Settings, gradio_cache: Path, client_for: ClientFor
+) -> None:
     settings = served.model_copy(
         update={"host": "127.0.0.1", "max_upload_cache_mb": 8.0, "max_upload_mb": 1.0}
     )

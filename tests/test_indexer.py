@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,19 @@ def test_missing_docs_folder_is_a_clear_error(tmp_path: Path, embedder: Embedder
     settings = Settings(docs_dir=tmp_path / "nope", index_dir=tmp_path / "index")
     with pytest.raises(QAError, match="does not exist"):
         build_index(settings, embedder)
+
+
+def test_a_reader_that_cannot_even_import_fails_only_its_file(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in an install that lacks a reader's library: the PDF reader's import fails. That one
+    file is reported with its reason; the build goes on and exits 0."""
+    from qa.cli import main as cli_main
+
+    (settings.docs_dir / "page.pdf").write_bytes(b"%PDF-1.4\n% a page\n")
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # `from pypdf import ...` raises
+    paths = ["--docs", str(settings.docs_dir), "--index", str(settings.index_dir)]
+    assert cli_main(["index", "build", *paths]) == 0
+    out, err = capsys.readouterr()
+    assert "5 documents" in out and "failed 1" in out
+    assert "skipped page.pdf: could not be read (ModuleNotFoundError" in err

@@ -22,12 +22,12 @@ from test_server_process import complete
 
 from qa import store
 from qa.api import create_api
+from qa.app import compose
 from qa.cli import main
 from qa.config import Settings
 from qa.documents import parse_document
 from qa.embedding import Embedder
 from qa.indexer import build_index
-from qa.service import QAService
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 SAMPLE_PASSAGE = 'retained its "good" rating'
@@ -134,7 +134,7 @@ def start_app(copy: Path, embedder: Embedder) -> Iterator[StartApp]:
     clients: list[TestClient] = []
 
     def start() -> TestClient:
-        app = create_api(QAService(settings_for(copy), embedder))
+        app = create_api(compose(settings_for(copy), embedder))
         clients.append(TestClient(app, raise_server_exceptions=False).__enter__())
         return clients[-1]
 

@@ -17,10 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, live_server
 from test_server_process import QUESTIONS, complete
 
-from qa.config import PROJECT_ROOT
+from bench.server import LiveServer, live_server
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedding import Embedder
+from qa.indexer import build_index
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +33,14 @@ REBUILD_TIMEOUT = 300.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``qa serve`` over three seed documents; it builds their index as it starts."""
+def server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[LiveServer]:
+    """``qa serve`` over three seed documents, their index built first with the session's model
+    (building at start-up is tested in test_reliability_startup)."""
     root = tmp_path_factory.mktemp("load")
     (root / "docs").mkdir()
     for name in SEEDS:
         shutil.copy(PROJECT_ROOT / "seeds" / name, root / "docs" / name)
+    build_index(Settings(docs_dir=root / "docs", index_dir=root / "index"), embedder)
     with live_server(root / "docs", root / "index", timeout=300) as running:
         yield running
 

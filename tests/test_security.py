@@ -21,8 +21,8 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from live_server import LiveServer, live_server
 
+from bench.server import LiveServer, live_server
 from qa.config import PROJECT_ROOT
 from qa.errors import BadUpload
 from qa.uploads import MAX_NAME_BYTES, DocsChange, safe_filename

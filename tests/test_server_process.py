@@ -7,22 +7,21 @@ the current index. Run with ``pytest -s`` to see the figures.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import LiveServer, live_server, wait_for_answer_workers
 
 from bench.measure import child_pids
+from bench.server import LiveServer, live_server, wait_for_answer_workers
 from qa.config import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
@@ -37,12 +36,15 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture
-def server(tmp_path: Path, seeds_index: Settings) -> Iterator[LiveServer]:
-    """``qa serve`` over private copies of the seeds and their index (so start-up only loads)."""
-    shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
-    shutil.copytree(seeds_index.index_dir, tmp_path / "index")
-    with live_server(tmp_path / "docs", tmp_path / "index") as running:
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+) -> Iterator[LiveServer]:
+    """``qa serve`` over private copies of the seeds and their index (so start-up only loads),
+    shared by the module's tests: they add documents and rebuild, and compare with what they
+    saw before, never with the seeds' own counts."""
+    copied = copy_seeds_index(tmp_path_factory.mktemp("served"))
+    with live_server(copied.docs_dir, copied.index_dir) as running:
         wait_for_answer_workers(running)  # questions reach the workers, as once a server is warm
         yield running
 
@@ -152,11 +154,10 @@ def answer_workers_of(pid: int) -> list[int]:
 
 
 def test_answer_workers_run_by_default_and_stop_with_the_server(
-    tmp_path: Path, seeds_index: Settings
+    tmp_path: Path, copy_seeds_index: Callable[[Path], Settings]
 ) -> None:
-    shutil.copytree(seeds_index.docs_dir, tmp_path / "docs")
-    shutil.copytree(seeds_index.index_dir, tmp_path / "index")
-    with live_server(tmp_path / "docs", tmp_path / "index") as running:
+    copied = copy_seeds_index(tmp_path)
+    with live_server(copied.docs_dir, copied.index_dir) as running:
         count = wait_for_answer_workers(running)
         workers = answer_workers_of(running.pid)
         cores = os.cpu_count() or 1

@@ -1,5 +1,5 @@
-"""The chat's event handlers in-process, over a real service and the real model: answers and
-follow-ups, and the Documents tab's writes under the token rule."""
+"""The chat's event handlers in-process, over the real composed parts and the real model: answers
+and follow-ups, and the Documents tab's writes under the token rule."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import gradio as gr
 import pytest
 
 from qa.access import NO_TOKEN_REMOTE, WRONG_TOKEN
+from qa.app import QAApp, compose
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.service import QAService
 from ui.app import ChatActions, build_chat
 from ui.documents_tab import DocumentActions
 
@@ -26,8 +26,8 @@ NEW_DOCUMENT = (
 
 
 @pytest.fixture(scope="module")
-def seeds_service(seeds_index: Settings, embedder: Embedder) -> QAService:
-    return QAService(seeds_index, embedder=embedder)
+def seeds_app(seeds_index: Settings, embedder: Embedder) -> QAApp:
+    return compose(seeds_index, embedder)
 
 
 @pytest.fixture
@@ -37,8 +37,8 @@ def writable(settings: Settings, seeds_index: Settings) -> Settings:
     return settings
 
 
-def _service(settings: Settings, embedder: Embedder, **overrides: object) -> QAService:
-    return QAService(settings.model_copy(update=overrides), embedder=embedder)
+def _app(settings: Settings, embedder: Embedder, **overrides: object) -> QAApp:
+    return compose(settings.model_copy(update=overrides), embedder)
 
 
 @pytest.fixture
@@ -57,15 +57,21 @@ def _upload_file(folder: Path) -> list[str]:
     return [str(path)]
 
 
-def test_build_chat_exposes_the_ask_endpoint(seeds_service: QAService) -> None:
-    blocks = build_chat(seeds_service)
-    assert isinstance(blocks, gr.Blocks)
-    api_names = {dependency.api_name for dependency in blocks.fns.values()}
-    assert "ask" in api_names
+def test_build_chat_exposes_the_ask_endpoint(seeds_app: QAApp) -> None:
+    blocks = build_chat(seeds_app)
+    (ask,) = [fn for fn in blocks.fns.values() if fn.api_name == "ask"]
+    # The endpoint takes the question box and the server-held conversation, never a history
+    # sent by the browser, and answers into the chat.
+    assert [type(block).__name__ for block in ask.inputs] == ["Textbox", "State"]
+    assert ask.inputs[0].elem_id == "qa-question"
+    assert [getattr(block, "elem_id", None) for block in ask.outputs][:2] == [
+        "qa-chat",
+        "qa-sources",
+    ]
 
 
-def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) -> None:
-    actions = ChatActions(seeds_service)
+def test_ask_then_follow_up_passes_the_conversation(seeds_app: QAApp) -> None:
+    actions = ChatActions(seeds_app)
     chat, sources, conversation, box = asyncio.run(actions.ask(SAMPLE, None))
     assert conversation.asked == [SAMPLE] and conversation.messages == chat and box == ""
     assert "Hammersmith and Fulham" in chat[1]["content"]
@@ -79,22 +85,23 @@ def test_ask_then_follow_up_passes_the_conversation(seeds_service: QAService) ->
     assert "borough" in asked[1] and "2016" in asked[1]
 
 
-def test_blank_question_is_refused(seeds_service: QAService) -> None:
-    with pytest.raises(gr.Error):
-        asyncio.run(ChatActions(seeds_service).ask("   ", None))
+def test_blank_question_is_refused(seeds_app: QAApp) -> None:
+    for blank in ("   ", "\u200b\u200f", "\ufeff"):  # invisible characters are not a question
+        with pytest.raises(gr.Error):
+            asyncio.run(ChatActions(seeds_app).ask(blank, None))
 
 
 def test_writes_refused_on_a_public_host_without_token(
     writable: Settings, embedder: Embedder, gradio_cache: Path
 ) -> None:
     settings = writable
-    service = _service(settings, embedder, host="0.0.0.0", admin_token=None)
-    actions = DocumentActions(service)
+    qa = _app(settings, embedder, host="0.0.0.0", admin_token=None)
+    actions = DocumentActions(qa)
     before = sorted(p.name for p in settings.docs_dir.iterdir())
 
     outcome, *_ = actions.upload(_upload_file(gradio_cache), "")
     assert NO_TOKEN_REMOTE.split(":")[0] in outcome
-    some_doc = service.documents()[0]["doc_id"]
+    some_doc = qa.service.documents()[0]["doc_id"]
     outcome, *_ = actions.delete(some_doc, "")
     assert NO_TOKEN_REMOTE.split(":")[0] in outcome
     assert sorted(p.name for p in settings.docs_dir.iterdir()) == before
@@ -104,8 +111,8 @@ def test_upload_and_delete_with_the_admin_token(
     writable: Settings, embedder: Embedder, gradio_cache: Path
 ) -> None:
     settings = writable
-    service = _service(settings, embedder, host="0.0.0.0", admin_token="s3cret")
-    actions = DocumentActions(service)
+    qa = _app(settings, embedder, host="0.0.0.0", admin_token="s3cret")
+    actions = DocumentActions(qa)
     files = _upload_file(gradio_cache)
 
     outcome, *_ = actions.upload(files, "wrong")
@@ -115,7 +122,7 @@ def test_upload_and_delete_with_the_admin_token(
     assert "Quillfeather Works report" in table and cleared is None
     assert (settings.docs_dir / "quillfeather.txt").exists()
 
-    answer = service.ask("Which district does the Quillfeather Works pump water to?")
+    answer = qa.service.ask("Which district does the Quillfeather Works pump water to?")
     assert answer.passages[0].source == "quillfeather.txt"
 
     doc_id = answer.passages[0].doc_id
@@ -129,8 +136,7 @@ def test_a_file_outside_the_upload_folder_is_never_read(
 ) -> None:
     """The handler's own check, behind the guard: a path a client named is refused, whether it
     lies outside Gradio's upload folder or leads out of it by a link or ".."."""
-    service = _service(writable, embedder)
-    actions = DocumentActions(service)
+    actions = DocumentActions(_app(writable, embedder))
     (outside := tmp_path / "private").mkdir()
     secret = _upload_file(outside)[0]
     link = gradio_cache / "link.txt"
@@ -143,7 +149,7 @@ def test_a_file_outside_the_upload_folder_is_never_read(
 
 
 def test_rebuild_reports_progress_until_done(writable: Settings, embedder: Embedder) -> None:
-    actions = DocumentActions(_service(writable, embedder))
+    actions = DocumentActions(_app(writable, embedder))
     outcome, _, timer = actions.rebuild(True, "")
     assert "Started a full rebuild" in outcome
     assert timer.active

@@ -6,16 +6,16 @@ Screenshots go to test-artifacts/ (git-ignored) for CI to keep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import LiveServer, copy_seeds, live_server, wait_for_answer_workers
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from qa.config import PROJECT_ROOT
+from bench.server import LiveServer, live_server, wait_for_answer_workers
+from qa.config import PROJECT_ROOT, Settings
 from ui.screenshots import ANSWER_TIMEOUT_MS, VIEWPORTS, ask, capture_with, launch_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -54,9 +54,11 @@ class Watched:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("ui-browser")
-    with live_server(copy_seeds(root), root / "index") as running:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+) -> Iterator[LiveServer]:
+    copied = copy_seeds_index(tmp_path_factory.mktemp("ui-browser"))
+    with live_server(copied.docs_dir, copied.index_dir) as running:
         wait_for_answer_workers(running)  # the chat's questions reach the workers
         yield running
 
@@ -256,10 +258,12 @@ TOKEN = "browser-token-4711"
 
 
 @pytest.fixture(scope="module")
-def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("ui-browser-token")
+def token_server(
+    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+) -> Iterator[LiveServer]:
+    copied = copy_seeds_index(tmp_path_factory.mktemp("ui-browser-token"))
     env = {"QA_ADMIN_TOKEN": TOKEN, "QA_ANSWER_WORKERS": "0"}
-    with live_server(copy_seeds(root), root / "index", env=env) as running:
+    with live_server(copied.docs_dir, copied.index_dir, env=env) as running:
         yield running
 
 

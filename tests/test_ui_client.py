@@ -4,7 +4,7 @@ the same event the Ask button fires, the same server a user runs, the real model
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,9 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from live_server import LiveServer, copy_seeds, live_server, wait_for_answer_workers
+
+from bench.server import LiveServer, live_server, wait_for_answer_workers
+from qa.config import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -21,9 +23,11 @@ SAMPLE = "Which borough stayed good in 2019?"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("ui-client")
-    with live_server(copy_seeds(root), root / "index") as running:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+) -> Iterator[LiveServer]:
+    copied = copy_seeds_index(tmp_path_factory.mktemp("ui-client"))
+    with live_server(copied.docs_dir, copied.index_dir) as running:
         wait_for_answer_workers(running)  # the chat's questions reach the workers
         yield running
 

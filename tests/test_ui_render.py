@@ -63,7 +63,9 @@ def test_hostile_text_never_becomes_markup_anywhere() -> None:
         render.answer_html(answer),
         render.sources_html(answer, {"d1": HOSTILE * 3}),
         render.source_card(_passage(start=0, end=len(HOSTILE), text=HOSTILE), HOSTILE),
-        render.documents_html([{"title": HOSTILE, "source": HOSTILE, "published": HOSTILE}]),
+        render.documents_html(
+            [{"title": HOSTILE, "source": HOSTILE, "published": HOSTILE, "encoding": HOSTILE}]
+        ),
         render.message_html(HOSTILE, HOSTILE),
         render.upload_report_html({"rejected": [{"name": HOSTILE, "reason": HOSTILE}]}),
         render.status_html(

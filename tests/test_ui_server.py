@@ -9,15 +9,16 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from qa.config import Settings
+from qa.embedding import Embedder
 from ui.server import CHAT_PROGRESS_POLL_S, CHAT_QUEUE_POLL_S, create_app
 
 
 def test_chat_queue_polls_slowly_once_the_server_has_started(
-    seeds_index: Settings, tmp_path: Path
+    seeds_index: Settings, tmp_path: Path, embedder: Embedder
 ) -> None:
     index = tmp_path / "index"
     shutil.copytree(seeds_index.index_dir, index)
-    app = create_app(seeds_index.model_copy(update={"index_dir": index}))
+    app = create_app(seeds_index.model_copy(update={"index_dir": index}), embedder)
     with TestClient(app) as client:
         mounted = [
             r.app for r in app.routes if isinstance(r, Mount) and hasattr(r.app, "get_blocks")

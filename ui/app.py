@@ -1,8 +1,8 @@
-"""The web chat: a Gradio app over the shared QAService and the server's answer workers (never
-through the HTTP API).
+"""The web chat: a Gradio app over the composed parts (``qa.app``); questions go through the one
+ask seam (``qa.asking``), as the API's do, never through the HTTP API.
 
-``build_chat(service, answer_pool)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI
-app, passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the chat alone.
+``build_chat(qa)`` returns the Blocks; ``ui.server`` mounts them at "/" on the API's FastAPI app,
+passing ``style.THEME`` and ``style.CSS``. ``python -m ui.app`` runs the chat alone.
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import gradio as gr
-import orjson
 
-from qa.answer_pool import AnswerPool
-from qa.answering import Answer
+from qa.app import QAApp
 from qa.errors import QAError
-from qa.service import QAService
+from qa.question import MAX_HISTORY, MAX_QUESTION_CHARS
 from ui import render
 from ui.documents_tab import build_documents_tab
 
@@ -31,8 +28,6 @@ EXAMPLES = (
     "Who was Ofsted's chief inspector when the 2016 reports came out?",
 )
 TOP_K = 5
-MAX_QUESTION_CHARS = 2000  # the API's limit on a question
-MAX_HISTORY = 20  # earlier questions kept as follow-up context (and turns kept on screen)
 HEADER = (
     '<div class="qa-header"><h1>Ask the documents</h1><p>Answers are sentences quoted from '
     'your documents; every one names its source. <a href="/docs">HTTP API</a></p></div>'
@@ -51,11 +46,11 @@ class Conversation:
 
 
 class ChatActions:
-    """The chat tab's event handlers; they hold nothing but the service and the answer workers."""
+    """The chat tab's event handlers; they hold nothing but the composed parts."""
 
-    def __init__(self, service: QAService, answer_pool: AnswerPool | None = None) -> None:
-        self.service = service
-        self.answer_pool = answer_pool
+    def __init__(self, qa: QAApp) -> None:
+        self.asker = qa.asker
+        self.service = qa.service
 
     async def ask(
         self, question: str, conversation: Conversation | None
@@ -67,45 +62,32 @@ class ChatActions:
         """
         conversation = conversation or Conversation()
         chat, asked = list(conversation.messages), list(conversation.asked)
-        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
-        if not question:
+        if not (question or "").strip():
             raise gr.Error("Type a question first.")
         try:
-            answer = await self._answer(question, asked or None)
+            # The seam normalises the question; the answer carries it as it was understood.
+            answer = await self.asker.answer(question[:MAX_QUESTION_CHARS], TOP_K, asked or None)
         except QAError as error:  # e.g. an unreadable index: a message, never a traceback
-            log.warning("question %r failed: %s", question, error)
+            log.warning("question %r failed: %s", question[:200], error)
             raise gr.Error(f"Could not answer: {error}") from error
         chat += [
-            {"role": "user", "content": render.question_html(question)},
+            {"role": "user", "content": render.question_html(answer.question)},
             {"role": "assistant", "content": render.answer_html(answer)},
         ]
         # Remember the question as the service understood it, so a follow-up of a follow-up
         # ("and in 2016?" then "what about Westminster?") still has a whole question to build on.
-        asked = (asked + [answer.resolved_question or question])[-MAX_HISTORY:]
+        asked = (asked + [answer.resolved_question or answer.question])[-MAX_HISTORY:]
         texts = self.service.document_texts([p.doc_id for p in answer.passages])
         chat = chat[-2 * MAX_HISTORY :]  # held per browser by the server: bounded too
         return chat, render.sources_html(answer, texts), Conversation(chat, asked), ""
-
-    async def _answer(self, question: str, history: list[str] | None) -> Answer:
-        """From an answer worker, as the API's questions are; in a thread here if none answers
-        (none running, or a question it refused, which the service then reports)."""
-        if self.answer_pool is not None:
-            version = self.service.retriever.index.version
-            body = await self.answer_pool.answer(version, question, TOP_K, history)
-            if body is not None:
-                return Answer.from_dict(orjson.loads(body))
-        return await anyio.to_thread.run_sync(
-            lambda: self.service.ask(question, top_k=TOP_K, history=history)
-        )
 
     def new_conversation(self) -> tuple[Messages, str, Conversation, str]:
         return [], render.sources_html(None, {}), Conversation(), ""
 
 
-def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.Blocks:
-    """The whole web app: a Chat tab and a Documents tab over one shared service; questions go
-    to ``answer_pool``'s workers when it has some running."""
-    actions = ChatActions(service, answer_pool)
+def build_chat(qa: QAApp) -> gr.Blocks:
+    """The whole web app: a Chat tab and a Documents tab over the same composed parts."""
+    actions = ChatActions(qa)
     # delete_cache: Gradio's copies of uploaded files are removed after an hour.
     with gr.Blocks(title="Ask the documents", delete_cache=(3600, 3600)) as blocks:
         gr.HTML(HEADER, js_on_load=None, apply_default_css=False)
@@ -153,7 +135,7 @@ def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.
                 conversation = gr.State(None)
 
             with gr.Tab("Documents", id="documents"):
-                build_documents_tab(blocks, service)
+                build_documents_tab(blocks, qa)
 
         outputs = [chatbot, sources, conversation, question]
         shared: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "ask"}
@@ -172,12 +154,13 @@ def build_chat(service: QAService, answer_pool: AnswerPool | None = None) -> gr.
 
 def main() -> None:
     """Run the chat alone (no API) for development: ``python -m ui.app``."""
+    from qa.app import compose
     from qa.config import get_settings
     from ui.style import CSS, HEAD, THEME
 
     logging.basicConfig(level=logging.INFO)
     settings = get_settings()
-    build_chat(QAService(settings)).launch(
+    build_chat(compose(settings)).launch(
         server_name=settings.host, server_port=settings.port, theme=THEME, css=CSS, head=HEAD
     )
 

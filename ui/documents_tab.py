@@ -1,7 +1,7 @@
 """The Documents tab: the document list, upload, delete, rebuild with progress, index status.
 
-Writes go through the service's write methods (the same ones the API's endpoints call) and follow
-the API's token rule (``qa.access``). With a token set, typing it also opens an upload session
+Writes go through the library (``qa.library``, the same object the API's endpoints call) and
+follow the API's token rule (``qa.access``). With a token set, typing it also opens an upload session
 (``ui.upload_session``): Gradio's upload route takes files only from a browser that has one.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 import gradio as gr
 
 from qa.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
+from qa.app import QAApp
 from qa.documents import SUPPORTED_SUFFIXES
 from qa.errors import QAError
-from qa.service import QAService
 from ui import render
 from ui.gradio_guard import uploaded_file
 from ui.upload_session import SESSION_PATH, UPLOAD_SESSION_S
@@ -43,14 +43,13 @@ async (token) => {{
 
 
 class DocumentActions:
-    """The Documents tab's event handlers; they hold nothing but the service."""
+    """The Documents tab's event handlers; they hold nothing but the composed parts."""
 
-    def __init__(self, service: QAService) -> None:
-        self.service = service
-
-    @property
-    def settings(self) -> Any:
-        return self.service.settings
+    def __init__(self, qa: QAApp) -> None:
+        self.qa = qa
+        self.service = qa.service  # reads
+        self.library = qa.library  # writes
+        self.settings = qa.settings
 
     def _choices(self) -> list[tuple[str, str]]:
         return [
@@ -60,7 +59,7 @@ class DocumentActions:
 
     def refresh(self) -> tuple[str, str, Any]:
         """Index status, document list and the delete choices, as they are now."""
-        return self._refresh(self.service.health())
+        return self._refresh(self.qa.health())
 
     def _refresh(self, health: dict[str, Any]) -> tuple[str, str, Any]:
         return (
@@ -87,7 +86,7 @@ class DocumentActions:
         # Gradio keeps each upload under its original file name; the service makes it safe.
         files = [(path.name, path.read_bytes()) for path in received if path is not None]
         try:
-            report = self.service.add_documents(files)
+            report = self.library.add_documents(files)
             outcome = render.upload_report_html(report)
         except QAError as error:
             outcome = render.message_html(f"Upload failed: {error}", "error")
@@ -101,7 +100,7 @@ class DocumentActions:
             return (render.message_html("Choose a document to delete.", "error"), *self.refresh())
         try:
             title = self.service.document(doc_id)["title"]
-            self.service.delete_document(doc_id)
+            self.library.delete_document(doc_id)
             outcome = render.message_html(f"Deleted “{title}”.", "ok")
         except QAError as error:
             outcome = render.message_html(f"Delete failed: {error}", "error")
@@ -112,7 +111,7 @@ class DocumentActions:
         refusal = write_refusal(self.settings, token)
         if refusal:
             return render.message_html(refusal, "error"), self._status(), gr.Timer(active=False)
-        if not self.service.start_rebuild(full):
+        if not self.library.start_rebuild(full):
             busy = "Another change to the index is running; try again when it has finished."
             return render.message_html(busy, "error"), self._status(), gr.Timer(active=True)
         kind = "a full" if full else "an incremental"
@@ -124,18 +123,18 @@ class DocumentActions:
         # One snapshot decides both what is shown and whether to poll again: read twice, a
         # rebuild ending in between left "Rebuilding…" on screen with the timer stopped. A
         # rebuild swaps its index in before it stops running, so the list read after is fresh.
-        health = self.service.health()
+        health = self.qa.health()
         status, table, choices = self._refresh(health)
         return status, table, choices, gr.Timer(active=bool(health["rebuild"]["running"]))
 
     def _status(self) -> str:
-        return render.status_html(self.service.health())
+        return render.status_html(self.qa.health())
 
 
-def build_documents_tab(blocks: gr.Blocks, service: QAService) -> None:
+def build_documents_tab(blocks: gr.Blocks, qa: QAApp) -> None:
     """Lay out the tab inside the current ``gr.Tab`` and wire its events."""
-    actions = DocumentActions(service)
-    settings = service.settings
+    actions = DocumentActions(qa)
+    settings = qa.settings
     enabled = writes_possible(settings)
 
     plain: dict[str, Any] = {"js_on_load": None, "apply_default_css": False}

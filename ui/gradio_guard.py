@@ -31,11 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.access import NO_TOKEN_REMOTE, writes_possible
 from qa.config import Settings
+from qa.question import MAX_ASK_BODY
 from ui.upload_session import UploadSessions, cookie_from_headers
 
 GRADIO_PREFIX = "/gradio_api/"
 UPLOAD_PATH_SUFFIX = "/gradio_api/upload"
-MAX_GRADIO_BODY = 256 * 1024  # the same bound as an /answer body
+MAX_GRADIO_BODY = MAX_ASK_BODY  # the same bound as an /answer body
 CACHE_LIFETIME_S = 3600  # Gradio empties its cache of files older than this (ui.app)
 CLIENT_SHARE = 0.25  # the part of the upload cache one client may fill within its lifetime
 CACHE_FULL = "The upload space is full; try again in an hour, or ask the administrator."

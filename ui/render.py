@@ -167,13 +167,14 @@ def sources_html(answer: Answer | None, doc_texts: Mapping[str, str]) -> str:
 
 
 def documents_html(documents: Iterable[Mapping[str, Any]]) -> str:
-    """The document list: title, date, passages, file."""
+    """The document list: title, date, passages, file and the text encoding it was read in."""
     rows = "".join(
         "<tr>"
         f'<td class="qa-doc-title">{text(d["title"])}</td>'
         f'<td class="qa-date">{text(d.get("published") or "—")}</td>'
         f'<td class="qa-num">{int(d.get("passages", 0))}</td>'
         f'<td class="qa-source">{text(d["source"])}</td>'
+        f'<td class="qa-encoding">{text(d.get("encoding") or "—")}</td>'
         "</tr>"
         for d in documents
     )
@@ -181,7 +182,7 @@ def documents_html(documents: Iterable[Mapping[str, Any]]) -> str:
         return '<p class="qa-meta">No documents yet: upload some below.</p>'
     return (
         '<div class="qa-table-wrap"><table class="qa-docs"><thead><tr><th>Title</th>'
-        "<th>Published</th><th>Passages</th><th>File</th></tr></thead>"
+        "<th>Published</th><th>Passages</th><th>File</th><th>Encoding</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></div>"
     )
 

@@ -1,8 +1,9 @@
 """The one server process: the answer API, with the chat UI mounted at "/" on the same app.
 
-This is the composition module: it alone knows both faces; the engine below never imports it.
-The API's routes (/answer, /documents, /health, /docs …) are declared first, so they win over
-the chat's catch-all mount at "/".
+The parts are built once by the composition root (``qa.app.compose``); this module only puts the
+two faces on one app, so it alone knows both; the engine below never imports it. The API's routes
+(/answer, /documents, /health, /docs …) are declared first, so they win over the chat's catch-all
+mount at "/".
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import gradio as gr
 from fastapi import FastAPI
 
 from qa.api import create_api
+from qa.app import compose
 from qa.config import Settings
-from qa.service import QAService
+from qa.embedding import Embedder
 from ui.app import build_chat
 from ui.gradio_guard import GradioGuard
 from ui.style import CSS, HEAD, THEME
@@ -29,14 +31,15 @@ CHAT_QUEUE_POLL_S = 0.02
 CHAT_PROGRESS_POLL_S = 0.05
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The app ``qa serve`` runs: one shared QAService behind the API and the chat."""
-    service = QAService(settings)
-    app = create_api(service)
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """The app ``qa serve`` runs: the API and the chat over the same composed parts (``embedder``
+    shared if given, as tests share the session's)."""
+    qa = compose(settings, embedder)
+    app = create_api(qa)
     sessions = UploadSessions(settings)
     app.include_router(upload_session_router(sessions))  # before the chat's catch-all mount
     app.add_middleware(GradioGuard, settings=settings, sessions=sessions)
-    chat = build_chat(service, app.state.answer_pool)
+    chat = build_chat(qa)
     app = gr.mount_gradio_app(
         app,
         chat,

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 
-from qa.dates import find_years
+from qa.dates import YEAR, find_years
 from qa.text import content_words
 
 _FOLLOW_UP_OPENERS = re.compile(
     r"^\s*(and|but|also|what about|how about|and what about|same for|what of|then)\b", re.I
 )
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _FILLER = {"and", "about", "but", "also", "same", "then", "how", "what", "in", "for"}
-_MAX_ELLIPTICAL_WORDS = 3
 
 
 def is_elliptical(question: str) -> bool:
@@ -34,7 +32,7 @@ def resolve_follow_up(question: str, history: list[str] | None) -> str:
     new_years = sorted(find_years(question))
     if new_years:
         if find_years(previous):
-            previous = _YEAR.sub(str(new_years[0]), previous)
+            previous = YEAR.sub(str(new_years[0]), previous)
         else:
             previous = f"{previous} in {new_years[0]}"
     new_names = _NAME.findall(_FOLLOW_UP_OPENERS.sub("", question))

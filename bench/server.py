@@ -1,14 +1,15 @@
-"""A real ``qa serve`` process on a free loopback port: the one way the tests start a server.
+"""A real ``qa serve`` process on a free loopback port: the one way the tests and the benchmarks
+start a server and wait for it.
 
 Used wherever a test must talk to the same server a user runs (gradio_client, the browser, load,
-hostile requests). The caller provides the docs and index folders; the server gets an environment
-without any ``QA_*`` variables (so on loopback, without a token, writes are allowed).
+hostile requests) and by the HTTP benchmark (``bench.http``). The caller provides the docs and
+index folders; the server gets an environment without any ``QA_*`` variables (so on loopback,
+without a token, writes are allowed) except those the caller passes.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from qa.config import PROJECT_ROOT, Settings
+from qa.config import Settings
 
-SEEDS = PROJECT_ROOT / "seeds"
+HOST = "127.0.0.1"
 START_TIMEOUT = 240.0  # loads the model (and builds the index if there is none) before it listens
 
 
@@ -38,13 +39,8 @@ class LiveServer:
 
 def free_port() -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-def copy_seeds(root: Path) -> Path:
-    """A private copy of the seed documents at ``root / "docs"``."""
-    return Path(shutil.copytree(SEEDS, root / "docs"))
 
 
 @contextmanager
@@ -62,7 +58,7 @@ def live_server(
     to ``log`` (default: ``server.log`` beside the docs folder)."""
     log = log or docs.parent / "server.log"
     port = free_port()
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "qa.cli", "serve", "--host", HOST, "--port", str(port)]
     command += ["--docs", str(docs), "--index", str(index)]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     environment["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -71,7 +67,7 @@ def live_server(
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=cwd
         )
-    server = LiveServer(f"http://127.0.0.1:{port}/", port, docs, index, log, process.pid)
+    server = LiveServer(f"http://{HOST}:{port}/", port, docs, index, log, process.pid)
     try:
         _wait_until_up(process, server, timeout)
         yield server
@@ -79,9 +75,13 @@ def live_server(
         _stop(process)
 
 
-def wait_for_answer_workers(server: LiveServer, timeout: float = START_TIMEOUT) -> int:
-    """Wait until the server's answer workers (default count) are all running; their number."""
-    expected = Settings.model_fields["answer_workers"].get_default(call_default_factory=True)
+def wait_for_answer_workers(
+    server: LiveServer, expected: int | None = None, timeout: float = START_TIMEOUT
+) -> int:
+    """Wait until ``expected`` answer workers (by default, as many as the settings' default)
+    are running; their number."""
+    if expected is None:
+        expected = Settings.model_fields["answer_workers"].get_default(call_default_factory=True)
     deadline = time.monotonic() + timeout
     while (running := httpx.get(server.url + "health").json()["answer_workers"]) < expected:
         if time.monotonic() > deadline:

@@ -1,0 +1,66 @@
+"""The composition root: builds the parts once and hands each face what it needs.
+
+Settings -> Embedder (one per process, loaded lazily) -> QAService (reads: the served version)
+-> Library (writes: uploads, deletes, rebuilds) and Asker (the one way to ask, with its answer
+workers). The API (``qa.api``), the chat (``ui``) and the CLI (``qa.cli``) receive a ``QAApp``;
+none of them builds or fishes out another's parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qa.answer_pool import AnswerPool
+from qa.asking import Asker
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.library import Library
+from qa.priority import favour_event_loop
+from qa.service import QAService
+
+
+@dataclass(frozen=True)
+class QAApp:
+    """Everything the faces share, built once by ``compose``."""
+
+    settings: Settings
+    embedder: Embedder
+    service: QAService  # reads
+    library: Library  # writes
+    asker: Asker  # the one way to ask
+
+    def health(self) -> dict[str, Any]:
+        """/health: what is served, the writer's progress, the answer workers running."""
+        return {
+            **self.service.health(),
+            "rebuild": self.library.status.as_dict(),
+            "answer_workers": self.asker.workers,
+        }
+
+    async def start(self) -> None:
+        """Start serving: the event loop first for the CPU, the index and model loaded, the
+        answer workers started."""
+        favour_event_loop()
+        await self.asker.start()
+
+    async def close(self) -> None:
+        await self.asker.close()
+
+
+def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
+    """The parts over ``settings``; ``embedder`` is shared if given (tests pass the session's).
+
+    Answer workers (``settings.answer_workers``) start only with ``QAApp.start``, i.e. in a
+    server: a command-line question is answered in its own process."""
+    embedder = embedder or Embedder.from_settings(settings)
+    service = QAService(settings, embedder)
+    workers = settings.answer_workers
+    pool = AnswerPool(settings, workers) if workers else None
+    return QAApp(
+        settings=settings,
+        embedder=embedder,
+        service=service,
+        library=Library(service),
+        asker=Asker(service, pool, settings.answer_concurrency),
+    )
