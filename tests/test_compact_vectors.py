@@ -199,17 +199,14 @@ def brute_force_sentences(data: IndexData, row: int) -> list[int]:
     return [i for _, i in sorted(inside)]
 
 
-def test_sentences_of_matches_the_definition_in_any_row_order(
-    seeds_index: Settings, embedder: Embedder
-) -> None:
-    from qa.retrieval import Retriever
+def test_sentences_of_matches_the_definition_in_any_row_order(seeds_index: Settings) -> None:
+    from qa.sentence_map import SentenceMap
 
-    loaded = load_version(seeds_index.index_dir)
-    retriever = Retriever(loaded, embedder, seeds_index)
-    data = loaded.data
-    assert retriever._sentence_order is None and not retriever._filter_ends  # the fast path
+    data = load_version(seeds_index.index_dir).data
+    fast = SentenceMap(data)
+    assert fast._order is None and not fast._filter_ends  # the fast path
     expected = [brute_force_sentences(data, row) for row in range(len(data.passages))]
-    assert [retriever.sentences_of(row) for row in range(len(data.passages))] == expected
+    assert [fast.of(row) for row in range(len(data.passages))] == expected
     assert sum(map(len, expected)) >= len(data.sentences)  # passages overlap by a sentence
 
     # Rows in another order, and a sentence overlapping its neighbours: the slow paths.
@@ -220,7 +217,8 @@ def test_sentences_of_matches_the_definition_in_any_row_order(
     first = min(np.flatnonzero(doc == biggest), key=lambda i: start[i])
     end[first] = len(data.documents[spans.doc_ids[biggest]].text)
     data.sentences = store.Spans(spans.doc_ids, doc, start, end)
-    retriever._sentence_positions()
-    assert retriever._sentence_order is not None and retriever._filter_ends
+    data.sentence_kinds = data.sentence_kinds[shuffled]
+    slow = SentenceMap(data)
+    assert slow._order is not None and slow._filter_ends
     for row in range(len(data.passages)):
-        assert retriever.sentences_of(row) == brute_force_sentences(data, row)
+        assert slow.of(row) == brute_force_sentences(data, row)

@@ -43,6 +43,7 @@ VERSION_FILES = [
     "passages.json",
     "sentences.json",
     "sentences.npy",
+    "sentence_kinds.npy",
     "vectors.faiss",
     "bm25/data.csc.index.npy",
     "bm25/indices.csc.index.npy",
