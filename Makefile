@@ -30,8 +30,11 @@ test: lint
 	$(BIN)/pip check
 	$(BIN)/python -m pytest
 
-eval: index
-	$(BIN)/qa eval ../shared/eval/dev_qa.jsonl --ablation
+# Every question set: the seeds' dev set, the shared HOWTO set and the collections in eval/.
+EVAL_SETS := ../shared/eval/dev_qa.jsonl=seeds ../shared/eval/python_howto_qa.jsonl $(wildcard eval/*_qa.jsonl)
+
+eval: $(STAMP)
+	$(BIN)/qa eval $(EVAL_SETS)
 
 bench: index
 	$(BIN)/qa bench --passages 2000

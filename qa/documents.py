@@ -22,6 +22,7 @@ from qa.dates import find_dates, publication_date
 from qa.encodings import WIDE_BOMS, decode_html, decode_text
 from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
 from qa.html_text import html_to_text
+from qa.layout import heading_text
 from qa.pdf_text import pdf_text
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def title_from_text(text: str) -> str:
     wraps onto a second line, else the first sentence."""
     head = text[:_TITLE_SCAN_CHARS]
     units = split_units(head, _TITLE_MAX)
-    return " ".join(head[units[0].start : units[0].end].split()) if units else ""
+    return " ".join(heading_text(head[units[0].start : units[0].end]).split()) if units else ""
 
 
 def _parsed_date(value: str | None) -> date | None:

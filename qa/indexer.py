@@ -24,6 +24,7 @@ from qa.config import Settings
 from qa.documents import Document, iter_document_paths, parse_document
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt, IndexMissing, QAError
+from qa.layout import heading_text
 from qa.reading import reading_text
 from qa.store import (
     DocumentSpan,
@@ -260,7 +261,7 @@ def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str
     section often never names its topic."""
     context = [doc.title] if with_title else []
     if chunk.heading is not None:
-        context.append(doc.text[chunk.heading.start : chunk.heading.end])
+        context.append(heading_text(doc.text[chunk.heading.start : chunk.heading.end]))
     body = reading_text(doc.text[chunk.start : chunk.end])
     return "\n".join([*(reading_text(c) for c in context), body])
 

@@ -213,15 +213,20 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
     first = group[0].text(text).strip()
     if _is_table_row(first):
         return Kind.TABLE_ROW
+    if len(group) == 1 and _MARKDOWN_HEADING.match(first):
+        return Kind.HEADING  # "# Title" alone; inside a run of code lines it is a comment
     if all(looks_like_code(line.text(text)) for line in group):
         return Kind.CODE
-    if _MARKDOWN_HEADING.match(first):
-        return Kind.HEADING
     if _starts_item(first):
         return Kind.LIST_ITEM
     if _is_label(text[group[0].start : group[-1].end]):
         return Kind.HEADING
     return Kind.PROSE
+
+
+def heading_text(heading: str) -> str:
+    """A heading's words without its Markdown marks ("# Title #") or Sphinx anchor (¶)."""
+    return heading.strip().lstrip("#").rstrip("#¶").strip()
 
 
 def _is_label(block: str) -> bool:

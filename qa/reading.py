@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from qa.text import LINE_END_HYPHEN
+from qa.text import unwrap_hyphens
 
 _FENCE_LINE = re.compile(r"^\s*(```|~~~)\s*$", re.MULTILINE)
 
 
 def reading_text(span: str) -> str:
-    """``span`` on one line: hyphenation at line ends undone, whitespace runs made one space."""
-    return " ".join(LINE_END_HYPHEN.sub("", _FENCE_LINE.sub("", span)).split())
+    """``span`` on one line: breaks after hyphens undone (see ``unwrap_hyphens``), whitespace
+    runs made one space."""
+    return " ".join(unwrap_hyphens(_FENCE_LINE.sub("", span)).split())

@@ -12,10 +12,19 @@ _QUOTES = str.maketrans(
     {"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'}
 )
 
-# A word hyphenated at a line end ("config-\n       uration"): whole again when the part after
-# the break starts in lower case (a compound such as "Anglo-\nSaxon" keeps its hyphen). man
-# pages print U+2010 HYPHEN there, and some text carries soft hyphens (U+00AD).
-LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u00ad][ \t]*\r?\n\s*(?=[a-z])")
+# Line-end hyphens come in two kinds. A typesetter's hyphenation (man pages print U+2010 HYPHEN
+# there; some text carries soft hyphens, U+00AD) splits one word: "config‐\n   uration" is
+# whole again. An ASCII hyphen at a line end is the text's own ("bug-\ntracking", "tri-\nborough":
+# hard-wrapping tools break after hyphens, they do not hyphenate), so only the break goes. PDFs are
+# dehyphenated when their text is extracted (qa.pdf_text), where the document's words decide.
+TYPESET_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])[\u2010\u00ad][ \t]*\r?\n\s*(?=[a-z])")
+HARD_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]-)[ \t]*\r?\n\s*(?=[^\W\d_])")
+
+
+def unwrap_hyphens(text: str) -> str:
+    """``text`` with the line breaks after hyphens undone (see above); other breaks kept."""
+    return HARD_HYPHEN_BREAK.sub("", TYPESET_HYPHEN_BREAK.sub("", text))
+
 
 # Function words carry no evidence for BM25 or term-coverage checks.
 STOPWORDS = frozenset(
@@ -43,9 +52,9 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words with straight apostrophes, in order; a word hyphenated at a line end
-    ("config-\n  uration") counts as the whole word."""
-    return [w.replace("’", "'") for w in _WORD.findall(LINE_END_HYPHEN.sub("", text).lower())]
+    """Lower-cased words with straight apostrophes, in order; a word a typesetter hyphenated at a
+    line end counts as the whole word (see ``unwrap_hyphens``)."""
+    return [w.replace("’", "'") for w in _WORD.findall(unwrap_hyphens(text).lower())]
 
 
 def content_words(text: str) -> list[str]:

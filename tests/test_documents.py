@@ -93,7 +93,7 @@ def test_text_file_text_is_the_file_text_exactly(tmp_path: Path, suffix: str) ->
     text = "# Ofsted report\r\n\nPublished 29 March 2016\n\n  Indented “quoted” line — café\t \n"
     document = _load(tmp_path, f"notes/report{suffix}", text.encode("utf-8"))
     assert document.text == text
-    assert document.title == "# Ofsted report"
+    assert document.title == "Ofsted report"  # the heading's words, without its marks
     assert document.published == "2016-03-29"
     assert document.source == f"notes/report{suffix}"
     assert document.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -94,9 +94,10 @@ def test_a_passage_starts_at_a_heading_and_carries_the_section_heading() -> None
 
 
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
-    assert reading_text("the config-\n       uration file") == "the configuration file"
     assert reading_text("the config\u2010\n       uration file") == "the configuration file"
-    assert reading_text("Anglo-\nSaxon") == "Anglo- Saxon"  # a capital after the break: kept
+    assert reading_text("the bug-\n       tracking system") == "the bug-tracking system"
+    assert reading_text("Anglo-\nSaxon and tri-\nborough") == "Anglo-Saxon and tri-borough"
+    assert reading_text("a list -\nitem") == "a list - item"  # a dash, not a hyphen
     assert reading_text("```\n>>> x = 1\n```") == ">>> x = 1"
 
 
