@@ -56,7 +56,10 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
     embedder = embedder or Embedder.from_settings(settings)
     service = QAService(settings, embedder)
     workers = settings.answer_workers
-    pool = AnswerPool(settings, workers) if workers else None
+    # Workers start, and dead ones are replaced, on the version served at that moment.
+    pool = (
+        AnswerPool(settings, workers, lambda: service.retriever.index.version) if workers else None
+    )
     return QAApp(
         settings=settings,
         embedder=embedder,
