@@ -43,9 +43,11 @@ from qa.errors import (
     IndexMissing,
     ModelUnavailable,
     QAError,
+    StorageUnavailable,
     UnreadableDocument,
     UnsupportedFileType,
     UploadTooLarge,
+    WriterBusy,
 )
 from qa.question import MAX_ASK_BODY
 
@@ -62,6 +64,8 @@ _STATUS_FOR_ERROR: dict[type[QAError], int] = {
     UnreadableDocument: 422,
     BadUpload: 422,
     BadQuestion: 422,
+    WriterBusy: 409,
+    StorageUnavailable: 503,
     IndexMissing: 503,
     IndexCorrupt: 503,
     ModelUnavailable: 503,
@@ -86,6 +90,8 @@ _UNREADABLE_BODY = _error(400, "Body unreadable (not UTF-8 JSON, or malformed mu
 _WRITE_ERRORS = {
     **_error(401, "Admin token required (QA_ADMIN_TOKEN is set)"),
     **_error(403, "Wrong admin token, or writes disabled on a non-loopback host"),
+    **_error(409, "Another write ran longer than QA_WRITE_WAIT_S; nothing changed, try again"),
+    **_error(503, "The index or docs folder cannot be written; nothing changed"),
 }
 
 

@@ -82,13 +82,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.embedding import Embedder
     from qa.evaluation import Collection, evaluate, load_questions, macro_average
-    from qa.indexer import build_index
+    from qa.indexer import build_index, require_docs_folder
     from qa.retrieval import Components
     from qa.service import QAService
 
     settings = _settings(args)
-    embedder = Embedder.from_settings(settings)
     collections = [Collection.parse(spec) for spec in args.files]
+    # Every input checked before anything is built: a failed command leaves nothing behind.
+    questions_of = [load_questions(c.questions) for c in collections]
+    for collection in collections:
+        require_docs_folder(collection.docs_dir or settings.docs_dir)
+    embedder = Embedder.from_settings(settings)
     variants = {"full system": Components()}
     if args.ablation:
         variants = {
@@ -100,7 +104,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "+ sentence scoring (full)": Components(),
         }
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    for collection in collections:
+    for collection, questions in zip(collections, questions_of, strict=True):
         if collection.docs_dir is None and len(collections) == 1:
             served = settings  # one file over the configured folders: as before
         else:
@@ -112,7 +116,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             build_index(served, embedder)
         service = QAService(served, embedder)
         service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
-        questions = load_questions(collection.questions)
         results[collection.name] = {}
         for name, components in variants.items():
 
@@ -178,7 +181,10 @@ def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from qa.indexer import require_docs_folder
+
     settings = serve_settings(args)
+    require_docs_folder(settings.docs_dir)  # the source of truth: refused before anything starts
     # ui.server mounts the chat on the API app; the parts come from the composition root.
     from ui.server import create_app
 
@@ -285,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be made or written: one line, not a traceback
         print(f"qa: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

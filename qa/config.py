@@ -134,6 +134,13 @@ class Settings(BaseSettings):
         "request that would pass it, or one client's quarter of it, is refused before anything "
         "is stored.",
     )
+    write_wait_s: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="How long an upload or delete waits for another write (a rebuild, an "
+        "upload) to finish before answering 409; the wait holds one of the server's threads.",
+    )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,
         ge=0,

@@ -136,7 +136,10 @@ class QAService:
         while holding the build lock: a writer in another process may be using them right now.
 
         True if the docs folder had leftovers, i.e. a change was cut short and the index may lag.
+        With no index folder there is nothing to clean (and taking the lock would create it).
         """
+        if not self.settings.index_dir.is_dir():
+            return False
         lock = build_lock(self.settings.index_dir)
         try:
             lock.acquire(timeout=_LEFTOVER_LOCK_WAIT)
