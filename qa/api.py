@@ -153,12 +153,37 @@ def create_api(qa: QAApp) -> FastAPI:
     @app.get(
         "/documents/{doc_id}",
         response_model=DocumentTextOut,
-        responses=_error(404, "Unknown doc_id"),
+        responses={
+            **_error(404, "Unknown doc_id"),
+            **_error(410, "No index version kept keeps this revision any more"),
+        },
         tags=["documents"],
     )
-    def document(doc_id: str) -> dict[str, Any]:
-        """One document with its full text: what the passages' start/end offsets point into."""
-        return service.document(doc_id)
+    def document(
+        doc_id: str,
+        revision: Annotated[
+            str | None,
+            Query(
+                pattern="^[0-9a-f]{64}$",
+                description="A cited passage's revision: serve the text as it was then.",
+            ),
+        ] = None,
+    ) -> dict[str, Any] | JSONResponse:
+        """One document with its full text: what the passages' start/end offsets point into.
+
+        With ``revision`` (a cited passage's), the text of that revision, as long as any index
+        version kept on disk holds it (the current and the previous one); 410 Gone after that.
+        """
+        if revision is None:
+            return service.document(doc_id)
+        found = qa.revisions.find(doc_id, revision)
+        if found is None:
+            detail = (
+                f"revision {revision[:12]}… of document {doc_id!r} is no longer kept by any "
+                f"index version; GET /documents/{doc_id} serves its current text, if it has one"
+            )
+            return JSONResponse({"detail": detail}, status_code=410)
+        return service.earlier_revision(found)
 
     @app.post(
         "/documents",

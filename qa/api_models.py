@@ -70,10 +70,18 @@ class SourceOut(BaseModel):
     published: str | None
     start: int
     end: int
+    revision: str
+
+
+_REVISION = (
+    "The document's revision the offsets point into: the sha256 of its file's bytes. "
+    "GET /documents/{doc_id}?revision=… serves it while an index version keeps it."
+)
 
 
 class PassageOut(BaseModel):
-    """One cited passage, best first; ``GET /documents/{doc_id}`` text[start:end] == text."""
+    """One cited passage, best first; ``GET /documents/{doc_id}?revision=…`` text[start:end]
+    == text."""
 
     rank: int
     score: float
@@ -84,6 +92,7 @@ class PassageOut(BaseModel):
     published: str | None = Field(description="Publication date, YYYY-MM-DD, if known.")
     start: int = Field(description="Offset of the passage in the document text.")
     end: int
+    revision: str = Field(description=_REVISION)
     answer_start: int | None = Field(description="The answer sentence, as document offsets.")
     answer_end: int | None
     also_in: list[SourceOut] = Field(description="Other documents quoting the same passage.")
@@ -106,8 +115,11 @@ class DocumentOut(BaseModel):
     title: str
     source: str
     published: str | None
-    passages: int
-    sha256: str
+    passages: int | None = Field(
+        description="Passages indexed from it; null for an earlier revision (counted only for "
+        "the served version)."
+    )
+    sha256: str = Field(description="Its revision: the sha256 of the file's bytes.")
     encoding: str | None = Field(
         description="The text encoding the file was decoded from (text and HTML files: declared "
         "or detected); null for PDF and .docx, and for documents indexed before it was recorded."

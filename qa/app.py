@@ -17,6 +17,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.library import Library
 from qa.priority import favour_event_loop
+from qa.revisions import RevisionLookup
 from qa.service import QAService
 
 
@@ -29,6 +30,7 @@ class QAApp:
     service: QAService  # reads
     library: Library  # writes
     asker: Asker  # the one way to ask
+    revisions: RevisionLookup  # the document texts citations point into
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running."""
@@ -66,4 +68,5 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
         service=service,
         library=Library(service),
         asker=Asker(service, pool, settings.answer_concurrency),
+        revisions=RevisionLookup(settings.index_dir, lambda: service.retriever.data),
     )
