@@ -139,6 +139,24 @@ class RebuildStatusOut(BaseModel):
     last_error: str | None
 
 
+class ReconciledSourcesOut(BaseModel):
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    failed: list[dict[str, str]] = Field(description="Files that could not be read, with why.")
+
+
+class ReconciledOut(BaseModel):
+    at: str | None = Field(description="When the last pass ended; null before the first.")
+    added: int = Field(description="Files in the docs folder the index did not hold.")
+    changed: int = Field(description="Files whose bytes differed from the indexed revision.")
+    removed: int = Field(description="Indexed documents whose file was gone.")
+    failed: int = Field(description="Files in the docs folder that could not be read.")
+    sources: ReconciledSourcesOut = Field(description="Their names (the first 20 of each).")
+    version: str | None = Field(description="The index version the pass built, if it built one.")
+    error: str | None = Field(description="Why the pass could not bring the index in step.")
+
+
 class HealthOut(BaseModel):
     status: str
     model: str
@@ -150,6 +168,10 @@ class HealthOut(BaseModel):
     notice: str | None = Field(description="Why the served index is not the newest, if it is not.")
     answer_workers: int = Field(
         description="Answer worker processes running; with none, the server answers itself."
+    )
+    reconciled: ReconciledOut = Field(
+        description="The last comparison of the docs folder with the index (start-up, then "
+        "every QA_RECONCILE_EVERY_S)."
     )
 
 

@@ -47,7 +47,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0: the index is intact and holds what the docs folder holds; 1: intact, but the
+    docs folder has changed since (``qa index build`` brings it in step); 2: damaged or missing.
+
+    The docs folder is ``--docs`` if given, else the one the index was built from (its manifest
+    says), else the configured one."""
+    from qa.documents import parse_document
     from qa.embedding import Embedder
+    from qa.errors import UnreadableDocument
+    from qa.reconcile import compare
     from qa.store import check_model, load_version
 
     settings = _settings(args)
@@ -56,6 +64,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     counts = loaded.data.manifest["counts"]
     print(f"ok: {loaded.version}, {counts['documents']} documents, {counts['passages']} passages")
+    recorded = loaded.data.manifest.get("docs_dir")
+    docs_dir = Path(args.docs) if args.docs else Path(recorded or settings.docs_dir)
+    if not docs_dir.is_dir():
+        print(f"qa: warning: docs folder {docs_dir} does not exist: not compared", file=sys.stderr)
+        return 1
+    drift = compare(docs_dir, loaded.data.documents)
+    for source in list(drift.added):  # a build skips a file it cannot read: not a difference
+        try:
+            parse_document((docs_dir / source).read_bytes(), source)
+        except (UnreadableDocument, OSError) as error:
+            print(f"skipped {source}: {error}", file=sys.stderr)
+            drift.added.remove(source)
+    if drift:
+        print(
+            f"qa: warning: the index is intact but out of step with {docs_dir}: "
+            f"{drift.summary()}; run: qa index build",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -244,7 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print one JSON object")
     build.set_defaults(handler=cmd_build)
     with_paths(
-        index.add_parser("verify", help="check the index is complete"), docs=False
+        index.add_parser(
+            "verify",
+            help="check the index is intact (exit 2 if not) and holds what the docs folder "
+            "holds (exit 1 if not)",
+        )
     ).set_defaults(handler=cmd_verify)
 
     ask = with_paths(commands.add_parser("ask", help="answer one question"))

@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         description="How long an upload or delete waits for another write (a rebuild, an "
         "upload) to finish before answering 409; the wait holds one of the server's threads.",
     )
+    reconcile_every_s: float = Field(
+        60.0,
+        ge=0,
+        description="How often a running server compares the docs folder with the index and "
+        "indexes what was added, changed or removed behind its back (also done at start-up); "
+        "`0`: at start-up only. `/health` shows what the last pass found.",
+    )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,
         ge=0,

@@ -167,6 +167,8 @@ def _build_locked(
     data = _assemble(settings, embedder, previous, kept, fresh, progress, report)
     data.manifest = {
         **parameters,
+        # What ``qa index verify`` compares the index with when no --docs is given.
+        "docs_dir": str(settings.docs_dir.resolve()),
         "documents": {
             d.doc_id: {"source": d.source, "sha256": d.sha256} for d in data.documents.values()
         },

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +101,19 @@ class Library:
         """Build (incrementally unless ``full``) and swap the new version in once it is complete."""
         with self._lock:
             return self._rebuild_locked(full)
+
+    def catch_up(self, drifted: Callable[[], bool]) -> BuildReport | None:
+        """Build incrementally if ``drifted()``, asked under the write lock, says the docs folder
+        differs from the served version (``qa.reconcile``). None, with nothing built, if it does
+        not, or if another write runs now: the caller looks again later instead of waiting."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not drifted():
+                return None
+            return self._rebuild_locked(False)
+        finally:
+            self._lock.release()
 
     def start_rebuild(self, full: bool = False) -> bool:
         """Start a rebuild in a background thread and return at once; ``status`` shows progress.

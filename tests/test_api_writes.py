@@ -55,6 +55,9 @@ def make_client(writable: Settings, embedder: Embedder) -> Iterator[MakeClient]:
         qa = compose(writable.model_copy(update=overrides), embedder)
         client = TestClient(create_api(qa), raise_server_exceptions=raise_server_exceptions)
         opened.append(client.__enter__())
+        # The start-up comparison of the docs folder with the index runs in the background:
+        # done before the test changes either.
+        assert qa.reconciler.first_pass_done.wait(120)
         return client
 
     yield make

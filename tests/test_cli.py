@@ -1,13 +1,16 @@
-"""The ``qa`` command refuses bad input like the API (exit 2, one line, nothing created).
-In-process ``qa.cli.main`` over the real model and index."""
+"""The ``qa`` command refuses bad input like the API (exit 2, one line, nothing created) and
+``qa index verify`` tells an index out of step with its docs folder (exit 1) from a damaged one
+(exit 2). In-process ``qa.cli.main`` over the real model and index."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from qa.cli import main as cli_main
+from qa.config import Settings
 
 
 def entries(folder: Path) -> set[str]:
@@ -49,3 +52,31 @@ def test_a_failed_command_exits_2_with_one_line_and_creates_nothing(
     assert error.startswith("qa: error: ") and "\n" not in error, error
     assert entries(tmp_path) == before
 
+
+def test_verify_tells_an_index_out_of_step_with_its_docs_folder(
+    tmp_path: Path,
+    copy_seeds_index: Callable[[Path], Settings],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 17, Why-6: a file written into the docs folder without a build (a crash mid-upload)
+    left ``qa index verify`` at exit 0."""
+    copied = copy_seeds_index(tmp_path)
+    verify = ["index", "verify", "--docs", str(copied.docs_dir), "--index", str(copied.index_dir)]
+    assert cli_main(verify) == 0
+    capsys.readouterr()
+
+    (copied.docs_dir / "unreadable.txt").write_bytes(b"\x00\x01\x02" * 100)
+    assert cli_main(verify) == 0  # a build skips it too: said, not a difference
+    assert "skipped unreadable.txt" in capsys.readouterr().err
+
+    (copied.docs_dir / "ferries.txt").write_text("The Brisk river ferries ran every hour.\n")
+    first = sorted(p for p in copied.docs_dir.iterdir() if p.suffix == ".txt")[0]
+    removed = first.name
+    first.unlink()
+    assert cli_main(verify) == 1
+    warning = capsys.readouterr().err
+    assert "out of step" in warning and "ferries.txt" in warning and removed in warning
+
+    # Without --docs: the folder the index was built from, as its manifest records it (the
+    # session's seeds copy, unchanged), not the changed copy nor the configured seeds/.
+    assert cli_main(["index", "verify", "--index", str(copied.index_dir)]) == 0
