@@ -143,10 +143,10 @@ class Settings(BaseSettings):
     )
     reconcile_every_s: float = Field(
         60.0,
-        ge=0,
+        ge=-1,
         description="How often a running server compares the docs folder with the index and "
         "indexes what was added, changed or removed behind its back (also done at start-up); "
-        "`0`: at start-up only. `/health` shows what the last pass found.",
+        "`0`: at start-up only; `-1`: never. `/health` shows what the last pass found.",
     )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,

@@ -146,7 +146,11 @@ class Reconciler:
         self._thread: threading.Thread | None = None
 
     def start(self, every_s: float) -> None:
-        """A pass now, in a background thread, then one every ``every_s`` seconds (0: no more)."""
+        """A pass now, in a background thread, then one every ``every_s`` seconds (0: no more;
+        negative: not even the first)."""
+        if every_s < 0:
+            self.first_pass_done.set()
+            return
 
         def loop() -> None:
             try:
