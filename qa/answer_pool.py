@@ -16,7 +16,7 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,11 @@ from qa.config import Settings
 log = logging.getLogger(__name__)
 
 _STOP_WAIT_S = 3.0
+# A worker that could not start is tried again after these many seconds, doubling up to the
+# last: the version it was to load may have been cleaned away by a build meanwhile, and the next
+# try loads the one served then.
+_RETRY_FIRST_S = 0.5
+_RETRY_MAX_S = 30.0
 # Questions a worker holds at once: the one it answers and the next, already in its pipe.
 QUESTIONS_PER_WORKER = 2
 
@@ -67,31 +72,37 @@ class _Worker:
 class AnswerPool:
     """``count`` worker processes; ``answer`` gives a question to the next free slot of one.
 
+    ``served`` names the index version served now. Every worker, the first ones and each
+    replacement, starts on what it names at that moment: the version served at start-up is gone
+    after two builds (``store.KEEP_OLD_VERSIONS``), so a replacement started on it would fail.
+
     Each worker has QUESTIONS_PER_WORKER slots, so under load its next question is already in its
     pipe when it finishes one, instead of waiting for the event loop to send it. The slot queue
     holds a worker once per free slot, or ``None`` once no worker can ever answer again: whoever
     takes that ``None`` puts it back, so every waiting request learns it and answers in-process.
     """
 
-    def __init__(self, settings: Settings, count: int) -> None:
+    def __init__(self, settings: Settings, count: int, served: Callable[[], str]) -> None:
         self.settings = settings
         self.count = count
+        self._served = served
         self.ready = 0  # workers started and not lost
         self.answered = 0  # questions the workers answered (for tests and monitoring)
         self._slots: asyncio.Queue[_Worker | None] = asyncio.Queue()
         self._processes: dict[int, asyncio.subprocess.Process] = {}  # slot -> its process
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self._none_queued = False  # the slot queue holds the None that releases waiters
 
     @property
     def pids(self) -> list[int]:
         """The worker processes' ids, started or starting (for tests and monitoring)."""
         return [process.pid for process in self._processes.values()]
 
-    def start(self, version: str) -> None:
+    def start(self) -> None:
         """Start the workers in the background; until one is ready, the server answers itself."""
         for slot in range(self.count):
-            self._in_background(self._start_worker(slot, version))
+            self._in_background(self._start_worker(slot))
 
     async def answer(
         self, version: str, question: str, top_k: int, history: list[str] | None
@@ -141,7 +152,7 @@ class AnswerPool:
 
     # --- inside ---------------------------------------------------------------------------
 
-    async def _read_replies(self, worker: _Worker, version: str) -> None:
+    async def _read_replies(self, worker: _Worker) -> None:
         """Hand each reply to the question it answers and free its slot; if the worker goes,
         fail its questions (their callers answer them) and start another."""
         try:
@@ -160,9 +171,24 @@ class AnswerPool:
             self._lose(worker)
             if not self._closing:  # a replacement that cannot start releases the waiting
                 log.error("%s; starting another", error)
-                self._in_background(self._start_worker(worker.slot, version))
+                self._in_background(self._start_worker(worker.slot))
 
-    async def _start_worker(self, slot: int, version: str) -> None:
+    async def _start_worker(self, slot: int, retry_in: float = _RETRY_FIRST_S) -> None:
+        """Start the worker of ``slot`` on the version served now; if it cannot start, release
+        whoever waits for a worker and try again later (on the version served then)."""
+        if not await self._started(slot):
+            self._none_left()
+            if not self._closing:
+                await asyncio.sleep(retry_in)
+                self._in_background(self._start_worker(slot, min(2 * retry_in, _RETRY_MAX_S)))
+
+    async def _started(self, slot: int) -> bool:
+        """Start one worker process on the version served now; True once it is ready."""
+        try:
+            version = self._served()
+        except Exception as error:  # nothing served (the index is being rebuilt): try later
+            log.error("no index version to start an answer worker on (%s)", error)
+            return False
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -173,8 +199,7 @@ class AnswerPool:
             )
         except OSError as error:
             log.error("could not start an answer worker (%s); the server answers without it", error)
-            self._none_left()
-            return
+            return False
         self._processes[slot] = process
         worker = _Worker(process, slot)
         assert process.stdin is not None
@@ -191,18 +216,34 @@ class AnswerPool:
                 await process.wait(),
             )
             self._processes.pop(slot, None)
-            self._none_left()
-            return
+            return False
+        if self._closing:  # close() ran while it started: it did not see this process
+            process.kill()
+            await process.wait()
+            return False
         self.ready += 1
+        self._forget_none_left()
         for _ in range(QUESTIONS_PER_WORKER):
             self._slots.put_nowait(worker)
-        self._in_background(self._read_replies(worker, version))
-        log.info("answer worker %d ready (pid %d)", slot, process.pid)
+        self._in_background(self._read_replies(worker))
+        log.info("answer worker %d ready on %s (pid %d)", slot, version, process.pid)
+        return True
 
     def _none_left(self) -> None:
         """If no worker runs or is starting, release whoever waits for one (see the class)."""
-        if self.ready == 0 and not self._processes:
+        if self.ready == 0 and not self._processes and not self._none_queued:
+            self._none_queued = True
             self._slots.put_nowait(None)
+
+    def _forget_none_left(self) -> None:
+        """Take back the ``None`` that told waiters no worker runs: one does again."""
+        if not self._none_queued:
+            return
+        self._none_queued = False
+        kept = [self._slots.get_nowait() for _ in range(self._slots.qsize())]
+        for entry in kept:
+            if entry is not None:
+                self._slots.put_nowait(entry)
 
     def _lose(self, worker: _Worker) -> None:
         self.ready -= 1

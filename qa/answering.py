@@ -24,11 +24,13 @@ class Source:
     published: str | None
     start: int
     end: int
+    revision: str  # the sha256 of the file the text was read from: see qa.revisions
 
 
 @dataclass(frozen=True)
 class CitedPassage:
-    """One ranked passage; ``document_text[start:end] == text``."""
+    """One ranked passage; ``document_text[start:end] == text`` for the document at ``revision``
+    (``GET /documents/{doc_id}?revision=…``), whatever happened to the file since."""
 
     rank: int
     score: float
@@ -39,6 +41,7 @@ class CitedPassage:
     published: str | None
     start: int
     end: int
+    revision: str  # the sha256 of the file the text was read from: see qa.revisions
     answer_start: int | None = None  # the answer sentence, as offsets into the document text
     answer_end: int | None = None
     also_in: list[Source] = field(default_factory=list)
@@ -122,6 +125,7 @@ def _cite(
                 twin_doc.published,
                 twin.start,
                 twin.end,
+                twin_doc.sha256,
             )
         )
     return CitedPassage(
@@ -134,6 +138,7 @@ def _cite(
         published=doc.published,
         start=record.start,
         end=record.end,
+        revision=doc.sha256,
         answer_start=answer.start if answer else None,
         answer_end=answer.end if answer else None,
         also_in=also_in,

@@ -43,9 +43,11 @@ from qa.errors import (
     IndexMissing,
     ModelUnavailable,
     QAError,
+    StorageUnavailable,
     UnreadableDocument,
     UnsupportedFileType,
     UploadTooLarge,
+    WriterBusy,
 )
 from qa.question import MAX_ASK_BODY
 
@@ -62,6 +64,8 @@ _STATUS_FOR_ERROR: dict[type[QAError], int] = {
     UnreadableDocument: 422,
     BadUpload: 422,
     BadQuestion: 422,
+    WriterBusy: 409,
+    StorageUnavailable: 503,
     IndexMissing: 503,
     IndexCorrupt: 503,
     ModelUnavailable: 503,
@@ -86,6 +90,8 @@ _UNREADABLE_BODY = _error(400, "Body unreadable (not UTF-8 JSON, or malformed mu
 _WRITE_ERRORS = {
     **_error(401, "Admin token required (QA_ADMIN_TOKEN is set)"),
     **_error(403, "Wrong admin token, or writes disabled on a non-loopback host"),
+    **_error(409, "Another write ran longer than QA_WRITE_WAIT_S; nothing changed, try again"),
+    **_error(503, "The index or docs folder cannot be written; nothing changed"),
 }
 
 
@@ -147,12 +153,37 @@ def create_api(qa: QAApp) -> FastAPI:
     @app.get(
         "/documents/{doc_id}",
         response_model=DocumentTextOut,
-        responses=_error(404, "Unknown doc_id"),
+        responses={
+            **_error(404, "Unknown doc_id"),
+            **_error(410, "No index version kept keeps this revision any more"),
+        },
         tags=["documents"],
     )
-    def document(doc_id: str) -> dict[str, Any]:
-        """One document with its full text: what the passages' start/end offsets point into."""
-        return service.document(doc_id)
+    def document(
+        doc_id: str,
+        revision: Annotated[
+            str | None,
+            Query(
+                pattern="^[0-9a-f]{64}$",
+                description="A cited passage's revision: serve the text as it was then.",
+            ),
+        ] = None,
+    ) -> dict[str, Any] | JSONResponse:
+        """One document with its full text: what the passages' start/end offsets point into.
+
+        With ``revision`` (a cited passage's), the text of that revision, as long as any index
+        version kept on disk holds it (the current and the previous one); 410 Gone after that.
+        """
+        if revision is None:
+            return service.document(doc_id)
+        found = qa.revisions.find(doc_id, revision)
+        if found is None:
+            detail = (
+                f"revision {revision[:12]}… of document {doc_id!r} is no longer kept by any "
+                f"index version; GET /documents/{doc_id} serves its current text, if it has one"
+            )
+            return JSONResponse({"detail": detail}, status_code=410)
+        return service.earlier_revision(found)
 
     @app.post(
         "/documents",

@@ -70,10 +70,18 @@ class SourceOut(BaseModel):
     published: str | None
     start: int
     end: int
+    revision: str
+
+
+_REVISION = (
+    "The document's revision the offsets point into: the sha256 of its file's bytes. "
+    "GET /documents/{doc_id}?revision=… serves it while an index version keeps it."
+)
 
 
 class PassageOut(BaseModel):
-    """One cited passage, best first; ``GET /documents/{doc_id}`` text[start:end] == text."""
+    """One cited passage, best first; ``GET /documents/{doc_id}?revision=…`` text[start:end]
+    == text."""
 
     rank: int
     score: float
@@ -84,6 +92,7 @@ class PassageOut(BaseModel):
     published: str | None = Field(description="Publication date, YYYY-MM-DD, if known.")
     start: int = Field(description="Offset of the passage in the document text.")
     end: int
+    revision: str = Field(description=_REVISION)
     answer_start: int | None = Field(description="The answer sentence, as document offsets.")
     answer_end: int | None
     also_in: list[SourceOut] = Field(description="Other documents quoting the same passage.")
@@ -106,8 +115,11 @@ class DocumentOut(BaseModel):
     title: str
     source: str
     published: str | None
-    passages: int
-    sha256: str
+    passages: int | None = Field(
+        description="Passages indexed from it; null for an earlier revision (counted only for "
+        "the served version)."
+    )
+    sha256: str = Field(description="Its revision: the sha256 of the file's bytes.")
     encoding: str | None = Field(
         description="The text encoding the file was decoded from (text and HTML files: declared "
         "or detected); null for PDF and .docx, and for documents indexed before it was recorded."
@@ -127,6 +139,24 @@ class RebuildStatusOut(BaseModel):
     last_error: str | None
 
 
+class ReconciledSourcesOut(BaseModel):
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    failed: list[dict[str, str]] = Field(description="Files that could not be read, with why.")
+
+
+class ReconciledOut(BaseModel):
+    at: str | None = Field(description="When the last pass ended; null before the first.")
+    added: int = Field(description="Files in the docs folder the index did not hold.")
+    changed: int = Field(description="Files whose bytes differed from the indexed revision.")
+    removed: int = Field(description="Indexed documents whose file was gone.")
+    failed: int = Field(description="Files in the docs folder that could not be read.")
+    sources: ReconciledSourcesOut = Field(description="Their names (the first 20 of each).")
+    version: str | None = Field(description="The index version the pass built, if it built one.")
+    error: str | None = Field(description="Why the pass could not bring the index in step.")
+
+
 class HealthOut(BaseModel):
     status: str
     model: str
@@ -138,6 +168,10 @@ class HealthOut(BaseModel):
     notice: str | None = Field(description="Why the served index is not the newest, if it is not.")
     answer_workers: int = Field(
         description="Answer worker processes running; with none, the server answers itself."
+    )
+    reconciled: ReconciledOut = Field(
+        description="The last comparison of the docs folder with the index (start-up, then "
+        "every QA_RECONCILE_EVERY_S)."
     )
 
 

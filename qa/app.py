@@ -17,6 +17,8 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.library import Library
 from qa.priority import favour_event_loop
+from qa.reconcile import Reconciler
+from qa.revisions import RevisionLookup
 from qa.service import QAService
 
 
@@ -29,6 +31,8 @@ class QAApp:
     service: QAService  # reads
     library: Library  # writes
     asker: Asker  # the one way to ask
+    revisions: RevisionLookup  # the document texts citations point into
+    reconciler: Reconciler  # the docs folder and the index kept in step
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running."""
@@ -36,15 +40,19 @@ class QAApp:
             **self.service.health(),
             "rebuild": self.library.status.as_dict(),
             "answer_workers": self.asker.workers,
+            "reconciled": self.reconciler.last.as_dict(),
         }
 
     async def start(self) -> None:
         """Start serving: the event loop first for the CPU, the index and model loaded, the
-        answer workers started."""
+        answer workers started, the docs folder compared with the index (now, in the background,
+        and every ``reconcile_every_s``)."""
         favour_event_loop()
         await self.asker.start()
+        self.reconciler.start(self.settings.reconcile_every_s)
 
     async def close(self) -> None:
+        self.reconciler.stop()
         await self.asker.close()
 
 
@@ -56,11 +64,17 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
     embedder = embedder or Embedder.from_settings(settings)
     service = QAService(settings, embedder)
     workers = settings.answer_workers
-    pool = AnswerPool(settings, workers) if workers else None
+    # Workers start, and dead ones are replaced, on the version served at that moment.
+    pool = (
+        AnswerPool(settings, workers, lambda: service.retriever.index.version) if workers else None
+    )
+    library = Library(service)
     return QAApp(
         settings=settings,
         embedder=embedder,
         service=service,
-        library=Library(service),
+        library=library,
         asker=Asker(service, pool, settings.answer_concurrency),
+        revisions=RevisionLookup(settings.index_dir, lambda: service.retriever.data),
+        reconciler=Reconciler(library),
     )

@@ -37,7 +37,7 @@ class Asker:
         """Load the index and the model, then start the workers on the version served."""
         await anyio.to_thread.run_sync(self.service.warm_up)
         if self.pool is not None:
-            self.pool.start(self.service.retriever.index.version)
+            self.pool.start()
 
     async def close(self) -> None:
         if self.pool is not None:

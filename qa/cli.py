@@ -47,7 +47,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0: the index is intact and holds what the docs folder holds; 1: intact, but the
+    docs folder has changed since (``qa index build`` brings it in step); 2: damaged or missing.
+
+    The docs folder is ``--docs`` if given, else the one the index was built from (its manifest
+    says), else the configured one."""
+    from qa.documents import parse_document
     from qa.embedding import Embedder
+    from qa.errors import UnreadableDocument
+    from qa.reconcile import compare
     from qa.store import check_model, load_version
 
     settings = _settings(args)
@@ -56,6 +64,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     counts = loaded.data.manifest["counts"]
     print(f"ok: {loaded.version}, {counts['documents']} documents, {counts['passages']} passages")
+    recorded = loaded.data.manifest.get("docs_dir")
+    docs_dir = Path(args.docs) if args.docs else Path(recorded or settings.docs_dir)
+    if not docs_dir.is_dir():
+        print(f"qa: warning: docs folder {docs_dir} does not exist: not compared", file=sys.stderr)
+        return 1
+    drift = compare(docs_dir, loaded.data.documents)
+    for source in list(drift.added):  # a build skips a file it cannot read: not a difference
+        try:
+            parse_document((docs_dir / source).read_bytes(), source)
+        except (UnreadableDocument, OSError) as error:
+            print(f"skipped {source}: {error}", file=sys.stderr)
+            drift.added.remove(source)
+    if drift:
+        print(
+            f"qa: warning: the index is intact but out of step with {docs_dir}: "
+            f"{drift.summary()}; run: qa index build",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -82,13 +109,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.embedding import Embedder
     from qa.evaluation import Collection, evaluate, load_questions, macro_average
-    from qa.indexer import build_index
+    from qa.indexer import build_index, require_docs_folder
     from qa.retrieval import Components
     from qa.service import QAService
 
     settings = _settings(args)
-    embedder = Embedder.from_settings(settings)
     collections = [Collection.parse(spec) for spec in args.files]
+    # Every input checked before anything is built: a failed command leaves nothing behind.
+    questions_of = [load_questions(c.questions) for c in collections]
+    for collection in collections:
+        require_docs_folder(collection.docs_dir or settings.docs_dir)
+    embedder = Embedder.from_settings(settings)
     variants = {"full system": Components()}
     if args.ablation:
         variants = {
@@ -100,7 +131,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "+ sentence scoring (full)": Components(),
         }
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    for collection in collections:
+    for collection, questions in zip(collections, questions_of, strict=True):
         if collection.docs_dir is None and len(collections) == 1:
             served = settings  # one file over the configured folders: as before
         else:
@@ -112,7 +143,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             build_index(served, embedder)
         service = QAService(served, embedder)
         service.warm_up()  # index and model loaded first: ms/q is answering, not start-up
-        questions = load_questions(collection.questions)
         results[collection.name] = {}
         for name, components in variants.items():
 
@@ -178,7 +208,10 @@ def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from qa.indexer import require_docs_folder
+
     settings = serve_settings(args)
+    require_docs_folder(settings.docs_dir)  # the source of truth: refused before anything starts
     # ui.server mounts the chat on the API app; the parts come from the composition root.
     from ui.server import create_app
 
@@ -238,7 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print one JSON object")
     build.set_defaults(handler=cmd_build)
     with_paths(
-        index.add_parser("verify", help="check the index is complete"), docs=False
+        index.add_parser(
+            "verify",
+            help="check the index is intact (exit 2 if not) and holds what the docs folder "
+            "holds (exit 1 if not)",
+        )
     ).set_defaults(handler=cmd_verify)
 
     ask = with_paths(commands.add_parser("ask", help="answer one question"))
@@ -285,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be made or written: one line, not a traceback
         print(f"qa: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -134,6 +134,20 @@ class Settings(BaseSettings):
         "request that would pass it, or one client's quarter of it, is refused before anything "
         "is stored.",
     )
+    write_wait_s: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="How long an upload or delete waits for another write (a rebuild, an "
+        "upload) to finish before answering 409; the wait holds one of the server's threads.",
+    )
+    reconcile_every_s: float = Field(
+        60.0,
+        ge=-1,
+        description="How often a running server compares the docs folder with the index and "
+        "indexes what was added, changed or removed behind its back (also done at start-up); "
+        "`0`: at start-up only; `-1`: never. `/health` shows what the last pass found.",
+    )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,
         ge=0,

@@ -39,3 +39,12 @@ class BadUpload(QAError):
 
 class UploadTooLarge(BadUpload):
     """An upload is over the size limit (``QA_MAX_UPLOAD_MB``)."""
+
+
+class StorageUnavailable(QAError):
+    """The index or docs folder cannot be written (permissions, read-only, full): nothing changed."""
+
+
+class WriterBusy(QAError):
+    """Another write (a rebuild, an upload, a delete) held the documents longer than a request
+    may wait (``QA_WRITE_WAIT_S``)."""

@@ -81,8 +81,13 @@ class EvalReport:
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
+    """The questions of a JSONL file; ``QAError`` (one line, for the CLI) if it cannot be read."""
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QAError(f"cannot read questions from {path} ({error})") from None
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

@@ -83,6 +83,13 @@ def build_lock(index_dir: Path) -> FileLock:
     return FileLock(str(index_dir / ".build.lock"), is_singleton=True)
 
 
+def require_docs_folder(docs_dir: Path) -> None:
+    """``QAError`` unless ``docs_dir`` is a folder (an index is never built from nothing)."""
+    if not docs_dir.is_dir():
+        what = "is not a folder" if docs_dir.exists() else "does not exist"
+        raise QAError(f"docs folder {docs_dir} {what}")
+
+
 def index_parameters(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """What stored vectors depend on; if any of it changes, everything is re-embedded."""
     return {
@@ -109,7 +116,11 @@ def build_index(
     full: bool = False,
     progress: ProgressCallback | None = None,
 ) -> BuildReport:
-    """Bring the index in line with the docs folder, holding the writer lock throughout."""
+    """Bring the index in line with the docs folder, holding the writer lock throughout.
+
+    A missing docs folder is refused before the lock is taken: taking it creates the index
+    folder, and a failed command must leave nothing behind."""
+    require_docs_folder(settings.docs_dir)
     with build_lock(settings.index_dir):
         return _build_locked(settings, embedder, full, progress)
 
@@ -119,8 +130,7 @@ def _build_locked(
 ) -> BuildReport:
     began = time.perf_counter()
     report = BuildReport()
-    if not settings.docs_dir.is_dir():
-        raise QAError(f"docs folder {settings.docs_dir} does not exist")
+    require_docs_folder(settings.docs_dir)
     parameters = index_parameters(settings, embedder)
     previous = None if full else _previous_data(settings.index_dir, parameters)
     report.full = previous is None
@@ -158,6 +168,8 @@ def _build_locked(
     data = _assemble(settings, embedder, previous, kept, fresh, progress, report)
     data.manifest = {
         **parameters,
+        # What ``qa index verify`` compares the index with when no --docs is given.
+        "docs_dir": str(settings.docs_dir.resolve()),
         "documents": {
             d.doc_id: {"source": d.source, "sha256": d.sha256} for d in data.documents.values()
         },

@@ -136,7 +136,10 @@ class QAService:
         while holding the build lock: a writer in another process may be using them right now.
 
         True if the docs folder had leftovers, i.e. a change was cut short and the index may lag.
+        With no index folder there is nothing to clean (and taking the lock would create it).
         """
+        if not self.settings.index_dir.is_dir():
+            return False
         lock = build_lock(self.settings.index_dir)
         try:
             lock.acquire(timeout=_LEFTOVER_LOCK_WAIT)
@@ -176,18 +179,22 @@ class QAService:
             counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
         return [_listed(d, counts.get(d.doc_id, 0)) for d in retriever.data.documents.values()]
 
-    def document_texts(self, doc_ids: list[str]) -> dict[str, str]:
-        """The full text of each of these documents that is still indexed (a dictionary look-up
-        each, so an event loop may call it)."""
-        documents = self.retriever.data.documents
-        return {d: documents[d].text for d in doc_ids if d in documents}
-
     def document(self, doc_id: str) -> dict[str, Any]:
         data = self.retriever.data  # one version throughout, even if a swap happens meanwhile
         doc = data.documents.get(doc_id)
         if doc is None:
             raise DocumentNotFound(f"no document with doc_id {doc_id!r}")
         passages = sum(1 for p in data.passages if p.doc_id == doc_id)
+        return {**_listed(doc, passages), "text": doc.text}
+
+    def earlier_revision(self, doc: Document) -> dict[str, Any]:
+        """``doc`` as ``document`` shows one: a revision found by ``qa.revisions`` (its passages
+        are counted only when it is the served revision)."""
+        data = self.retriever.data
+        served = data.documents.get(doc.doc_id)
+        passages = None
+        if served is not None and served.sha256 == doc.sha256:
+            passages = sum(1 for p in data.passages if p.doc_id == doc.doc_id)
         return {**_listed(doc, passages), "text": doc.text}
 
     def health(self) -> dict[str, Any]:
@@ -204,7 +211,7 @@ class QAService:
         }
 
 
-def _listed(doc: Document, passages: int) -> dict[str, Any]:
+def _listed(doc: Document, passages: int | None) -> dict[str, Any]:
     """A document as ``GET /documents`` lists it (everything but its text)."""
     return {
         "doc_id": doc.doc_id,

@@ -460,6 +460,28 @@ def read_manifest(index_dir: Path, version: str | None = None) -> dict[str, Any]
     return manifest
 
 
+def version_names(index_dir: Path) -> list[str]:
+    """The version folders present, newest first (names sort in build order)."""
+    names = (
+        p.name for p in index_dir.glob("v-*") if p.is_dir() and _VERSION_NAME.fullmatch(p.name)
+    )
+    return sorted(names, reverse=True)
+
+
+def read_documents(index_dir: Path, version: str) -> dict[str, Document]:
+    """One version's documents (texts included) without loading its vectors; ``IndexCorrupt``
+    if documents.json does not match the checksum its manifest records."""
+    manifest = read_manifest(index_dir, version)
+    path = index_dir / version / "documents.json"
+    try:
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != manifest.get("files", {}).get("documents.json"):
+            raise IndexCorrupt(f"{version}: documents.json does not match its checksum")
+        return {d["doc_id"]: Document(**d) for d in json.loads(raw)}
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise IndexCorrupt(f"{version}: {error}") from None
+
+
 def verify_version(index_dir: Path, version: str | None = None) -> dict[str, Any]:
     """Check a version's files against its manifest; return the manifest or raise ``IndexCorrupt``."""
     version = version or current_version(index_dir)

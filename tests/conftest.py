@@ -33,8 +33,11 @@ def docs_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, docs_dir: Path) -> Settings:
     """In-process answers (no answer worker processes): tests/test_answer_workers.py and the
-    API and server tests cover the workers."""
-    return Settings(docs_dir=docs_dir, index_dir=tmp_path / "index", answer_workers=0)
+    API and server tests cover the workers. The docs folder is compared with the index at
+    start-up only (tests/test_reconcile.py covers the schedule)."""
+    return Settings(
+        docs_dir=docs_dir, index_dir=tmp_path / "index", answer_workers=0, reconcile_every_s=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +47,9 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
 
     root = tmp_path_factory.mktemp("seeds-index")
     shutil.copytree(SEEDS, root / "docs")
-    built = Settings(docs_dir=root / "docs", index_dir=root / "index", answer_workers=0)
+    built = Settings(
+        docs_dir=root / "docs", index_dir=root / "index", answer_workers=0, reconcile_every_s=0
+    )
     build_index(built, embedder)
     return built
 

@@ -43,8 +43,8 @@ def run(scenario: Callable[[AnswerPool], Awaitable[None]], settings: Settings, c
     and check that every worker process has exited."""
 
     async def main() -> None:
-        pool = AnswerPool(settings, count)
-        pool.start(current_version(settings.index_dir))
+        pool = AnswerPool(settings, count, lambda: current_version(settings.index_dir))
+        pool.start()
         try:
             await until(lambda: pool.ready == count, "the workers did not start")
             await asyncio.wait_for(scenario(pool), SCENARIO_TIMEOUT)  # a hang is a failure

@@ -88,7 +88,9 @@ def test_an_answer_survives_json_and_back(service: QAService) -> None:
     answers = [service.ask(q, top_k=10, history=["which borough stayed good"]) for q in questions]
     first, second = answers[0].passages[:2]
     # The seeds fold no passage into another for these questions: make one that was.
-    twin = Source(second.doc_id, second.title, second.source, second.published, 0, 10)
+    twin = Source(
+        second.doc_id, second.title, second.source, second.published, 0, 10, second.revision
+    )
     folded = replace(answers[0], passages=[replace(first, also_in=[twin]), second])
     for answer in [*answers, folded]:
         assert Answer.from_dict(json.loads(json.dumps(answer.as_dict()))) == answer

@@ -4,11 +4,15 @@ copied beside it, so builds are incremental: only what a test uploads gets embed
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,9 @@ def make_client(writable: Settings, embedder: Embedder) -> Iterator[MakeClient]:
         qa = compose(writable.model_copy(update=overrides), embedder)
         client = TestClient(create_api(qa), raise_server_exceptions=raise_server_exceptions)
         opened.append(client.__enter__())
+        # The start-up comparison of the docs folder with the index runs in the background:
+        # done before the test changes either.
+        assert qa.reconciler.first_pass_done.wait(120)
         return client
 
     yield make
@@ -259,12 +266,87 @@ def test_failed_build_leaves_the_docs_folder_as_it_was(
 
     monkeypatch.setattr("qa.library.build_index", disk_full)
     new = upload(client, ("new.txt", b"A new note.\n"), (existing.name, b"Replaced content.\n"))
-    assert new.status_code == 500
-    assert new.json() == {"detail": "internal error; the server log has details"}
-    assert client.delete(f"/documents/{doc_id}").status_code == 500
+    assert new.status_code == 503
+    assert "No space left on device" in new.json()["detail"]
+    assert "nothing was changed" in new.json()["detail"]
+    assert client.delete(f"/documents/{doc_id}").status_code == 503
     assert files_in(writable.docs_dir) == before
     assert client.get("/health").json()["rebuild"]["last_error"]
     assert client.get(f"/documents/{doc_id}").status_code == 200
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """``folder`` refuses new entries while inside: ``chmod`` for an ordinary user; for root, whom
+    permissions do not stop, the immutable attribute (``chattr +i``, which stops root too)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        undo = [lambda: folder.chmod(0o755)]
+    else:
+        chattr = shutil.which("chattr")
+        if chattr is None:
+            pytest.skip("running as root without chattr: no way to stop root writing a folder")
+        made = subprocess.run([chattr, "+i", str(folder)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"running as root and chattr +i is refused here: {made.stderr.strip()}")
+        undo = [lambda: subprocess.run([chattr, "-i", str(folder)], check=True)]
+    try:
+        probe = folder / "probe"
+        with pytest.raises(OSError):  # the folder really refuses, or the test proves nothing
+            probe.mkdir()
+        yield
+    finally:
+        for step in undo:
+            step()
+
+
+def test_an_index_folder_that_cannot_be_written_is_503_and_changes_nothing(
+    client: TestClient, writable: Settings
+) -> None:
+    """Issue 17, Why-10: upload and delete answered 500 when the index folder was read-only."""
+    doc_id = client.get("/documents").json()[0]["doc_id"]
+    docs_before = files_in(writable.docs_dir)
+    index_before = files_in(writable.index_dir)
+    with unwritable(writable.index_dir):
+        writes = [
+            upload(client, ("new.txt", INVENTED)),
+            client.delete(f"/documents/{doc_id}"),
+            client.post("/index/rebuild"),
+        ]
+    for response in writes:
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "index folder" in detail and "cannot be written" in detail
+        assert "nothing was changed" in detail
+    assert files_in(writable.docs_dir) == docs_before
+    assert files_in(writable.index_dir) == index_before
+    assert upload(client, ("new.txt", INVENTED)).status_code == 200  # writable again: as usual
+
+
+def test_while_a_write_runs_unknown_ids_are_404_at_once_and_writes_409_after_the_wait(
+    make_client: MakeClient, writable: Settings
+) -> None:
+    """Issue 17, Why-10: during a rebuild, DELETE of an unknown id waited for the rebuild
+    (~27 s) before its 404; other writes waited without a bound, each holding a thread."""
+    client = make_client(write_wait_s=0.2)
+    qa: QAApp = client.app.state.qa  # type: ignore[attr-defined]
+    doc_id = client.get("/documents").json()[0]["doc_id"]
+    before = files_in(writable.docs_dir)
+    requests = ThreadPoolExecutor(1)
+    with qa.service.write_lock:  # what a rebuild, an upload or a delete holds while it runs
+        # In a thread, so that a request waiting for the lock (as before) fails the test
+        # instead of hanging it; the bound is a guard, not a speed figure.
+        unknown = requests.submit(client.delete, "/documents/no-such-doc").result(timeout=60)
+        busy_upload = requests.submit(upload, client, ("new.txt", INVENTED)).result(timeout=60)
+        busy_delete = requests.submit(client.delete, f"/documents/{doc_id}").result(timeout=60)
+    requests.shutdown()
+    assert unknown.status_code == 404 and "no-such-doc" in unknown.json()["detail"]
+    for busy in (busy_upload, busy_delete):
+        assert busy.status_code == 409, busy.text
+        assert "GET /health" in busy.json()["detail"]
+        assert "nothing was changed" in busy.json()["detail"]
+    assert files_in(writable.docs_dir) == before
+    assert upload(client, ("new.txt", INVENTED)).status_code == 200  # the lock free: as usual
 
 
 # --- who may write ---------------------------------------------------------------------------

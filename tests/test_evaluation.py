@@ -20,7 +20,7 @@ from qa.evaluation import (
 
 
 def _passage(rank: int, text: str) -> CitedPassage:
-    return CitedPassage(rank, 1.0, text, "d", "T", "t.txt", None, 0, len(text))
+    return CitedPassage(rank, 1.0, text, "d", "T", "t.txt", None, 0, len(text), "0" * 64)
 
 
 def _answer(question: str, answer: str | None, confidence: float, texts: list[str]) -> Answer:

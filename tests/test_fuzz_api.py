@@ -74,7 +74,16 @@ def fuzz_schema(fuzz_service: QAApp) -> schemathesis.BaseSchema:
                             "expected-statuses": ["2xx", "401", "403", "409", "413", "415", "422"]
                         }
                     },
-                }
+                },
+                # A well-formed revision no index version keeps is Gone (documented), like an
+                # unknown doc_id is Not Found.
+                {
+                    "include-path": "/documents/{doc_id}",
+                    "include-method": "GET",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "410"]}
+                    },
+                },
             ],
         }
     )

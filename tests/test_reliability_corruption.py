@@ -92,6 +92,9 @@ def settings_for(root: Path) -> Settings:
         admin_token=None,
         host="127.0.0.1",
         answer_workers=0,
+        # Never compared with the docs folder: the start-up pass would catch the index up and
+        # replace the fallback these tests look at (tests/test_reconcile.py covers catching up).
+        reconcile_every_s=-1,
     )
 
 

@@ -7,6 +7,7 @@ the current index. Run with ``pytest -s`` to see the figures.
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -166,3 +167,39 @@ def test_answer_workers_run_by_default_and_stop_with_the_server(
         answer = httpx.post(running.url + "answer", json={"question": QUESTIONS[0]}, timeout=60)
         assert answer.status_code == 200 and answer.json()["found"]
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_killed_workers_are_replaced_after_the_start_up_version_was_cleaned_away(
+    server: LiveServer,
+) -> None:
+    """Issue 17, Why-5: replacements used to start on the version served at start-up, which two
+    builds later no longer exists; /health's answer_workers went to 0 and stayed there."""
+    http = httpx.Client(base_url=server.url, timeout=120)
+    workers = wait_for_answer_workers(server)
+    started_on = http.get("/health").json()["index_version"]
+    added = {
+        "kilns.txt": b"The Ottery brick kilns fired three batches a week in 1902.\n",
+        "lamps.txt": b"The Quillmarsh lamp works made forty brass lanterns a day in 1911.\n",
+    }
+    for name, data in added.items():  # two new versions: the start-up one is cleaned away
+        stored = http.post("/documents", files={"files": (name, data)})
+        assert stored.status_code == 200, stored.text
+    assert not (server.index_dir / started_on).exists()
+    before = answer_workers_of(server.pid)
+    assert len(before) == workers
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    # Replacements are started only once the pool has seen its workers die, so new pids for
+    # every slot mean the deaths were noticed; then they must become ready.
+    deadline = time.monotonic() + 60  # a hang guard, not a speed figure
+    while len(set(answer_workers_of(server.pid)) - set(before)) < workers:
+        assert time.monotonic() < deadline, "no replacement was started"
+        time.sleep(0.1)
+    assert wait_for_answer_workers(server, workers, timeout=120) == workers
+    health = http.get("/health").json()
+    assert health["answer_workers"] == workers and health["index_version"] != started_on
+    answered = http.post("/answer", json={"question": "How many lanterns did the lamp works make?"})
+    assert answered.status_code == 200
+    assert answered.json()["passages"][0]["source"] == "lamps.txt"
+    print(f"\n/health answer_workers after killing {workers} workers: {health['answer_workers']}")
+    http.close()

@@ -28,6 +28,7 @@ def _passage(**overrides: object) -> CitedPassage:
         "published": "2019-10-16",
         "start": start,
         "end": len(DOC),
+        "revision": "ab" * 32,
     }
     values.update(overrides)
     return CitedPassage(**values)  # type: ignore[arg-type]
@@ -61,7 +62,7 @@ def test_hostile_text_never_becomes_markup_anywhere() -> None:
     pieces = [
         render.question_html(HOSTILE),
         render.answer_html(answer),
-        render.sources_html(answer, {"d1": HOSTILE * 3}),
+        render.sources_html(answer, {("d1", "ab" * 32): HOSTILE * 3}),
         render.source_card(_passage(start=0, end=len(HOSTILE), text=HOSTILE), HOSTILE),
         render.documents_html(
             [{"title": HOSTILE, "source": HOSTILE, "published": HOSTILE, "encoding": HOSTILE}]

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import gradio as gr
 
 from qa.app import QAApp
@@ -50,7 +51,7 @@ class ChatActions:
 
     def __init__(self, qa: QAApp) -> None:
         self.asker = qa.asker
-        self.service = qa.service
+        self.revisions = qa.revisions
 
     async def ask(
         self, question: str, conversation: Conversation | None
@@ -77,7 +78,10 @@ class ChatActions:
         # Remember the question as the service understood it, so a follow-up of a follow-up
         # ("and in 2016?" then "what about Westminster?") still has a whole question to build on.
         asked = (asked + [answer.resolved_question or answer.question])[-MAX_HISTORY:]
-        texts = self.service.document_texts([p.doc_id for p in answer.passages])
+        # "Show in document" shows each passage in the revision it was cited from, not in
+        # whatever the file holds now (an update since would shift every offset).
+        cited = [(p.doc_id, p.revision) for p in answer.passages]
+        texts = await anyio.to_thread.run_sync(self.revisions.texts, cited)
         chat = chat[-2 * MAX_HISTORY :]  # held per browser by the server: bounded too
         return chat, render.sources_html(answer, texts), Conversation(chat, asked), ""
 

@@ -116,7 +116,7 @@ def context_html(doc_text: str, passage: CitedPassage) -> str:
     return (
         f'<div class="qa-context">{before}<span class="qa-in-doc">{inside}</span>{after}</div>'
         f'<p class="qa-meta">Characters {passage.start}–{passage.end} of '
-        f"{text(passage.source)}</p>"
+        f"{text(passage.source)} (revision {text(passage.revision[:12])})</p>"
     )
 
 
@@ -130,7 +130,7 @@ def source_card(passage: CitedPassage, doc_text: str | None) -> str:
             '<details class="qa-open"><summary>Show in document</summary>'
             f"{context_html(doc_text, passage)}</details>"
         )
-    else:  # the index changed since the answer: show the passage as it was cited
+    else:  # no index version keeps the cited revision any more: the passage as it was cited
         body, context = prose(passage.text.strip()), ""
     also = ""
     if passage.also_in:
@@ -149,15 +149,17 @@ def source_card(passage: CitedPassage, doc_text: str | None) -> str:
     )
 
 
-def sources_html(answer: Answer | None, doc_texts: Mapping[str, str]) -> str:
-    """The ranked sources under the chat for the latest answer (nearest passages if not found)."""
+def sources_html(answer: Answer | None, doc_texts: Mapping[tuple[str, str], str]) -> str:
+    """The ranked sources under the chat for the latest answer (nearest passages if not found).
+
+    ``doc_texts`` holds each cited ``(doc_id, revision)``'s text while an index version keeps it."""
     if answer is None:
         return (
             '<div class="qa-sources qa-empty">Ask a question: the sources of the answer '
             "appear here.</div>"
         )
     heading = "Sources" if answer.found else "Nearest passages (none answers the question)"
-    cards = "".join(source_card(p, doc_texts.get(p.doc_id)) for p in answer.passages)
+    cards = "".join(source_card(p, doc_texts.get((p.doc_id, p.revision))) for p in answer.passages)
     if not cards:
         cards = '<p class="qa-meta">No passages: the index is empty.</p>'
     return (
