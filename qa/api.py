@@ -47,6 +47,7 @@ from qa.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
+from qa.openai_api import CHAT_PATH, openai_router
 from qa.question import MAX_ASK_BODY
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,11 @@ def create_api(qa: QAApp) -> FastAPI:
         limits={
             "/documents": (upload_body_limit, _too_large(settings)),
             "/answer": (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
+            CHAT_PATH: (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
         },
     )
     admin = [Depends(_admin_guard(settings))]
+    app.include_router(openai_router(qa))  # /v1/...: reads, open as /answer is
 
     @app.post(
         "/answer",
