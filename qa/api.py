@@ -47,6 +47,8 @@ from qa.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
+from qa.feedback import MAX_FEEDBACK_BODY, BadFeedback, TooMuchFeedback
+from qa.feedback_api import FEEDBACK_PATH, feedback_router
 from qa.openai_api import CHAT_PATH, openai_router
 from qa.question import MAX_ASK_BODY
 
@@ -63,6 +65,8 @@ _STATUS_FOR_ERROR: dict[type[QAError], int] = {
     UnreadableDocument: 422,
     BadUpload: 422,
     BadQuestion: 422,
+    BadFeedback: 422,
+    TooMuchFeedback: 429,
     IndexMissing: 503,
     IndexCorrupt: 503,
     ModelUnavailable: 503,
@@ -118,10 +122,12 @@ def create_api(qa: QAApp) -> FastAPI:
             "/documents": (upload_body_limit, _too_large(settings)),
             "/answer": (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
             CHAT_PATH: (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
+            FEEDBACK_PATH: (MAX_FEEDBACK_BODY, f"request body over {MAX_FEEDBACK_BODY // 1024} KB"),
         },
     )
     admin = [Depends(_admin_guard(settings))]
     app.include_router(openai_router(qa))  # /v1/...: reads, open as /answer is
+    app.include_router(feedback_router(qa))  # readers' verdicts: open, small, rate-limited
 
     @app.post(
         "/answer",

@@ -15,6 +15,7 @@ from qa.answer_pool import AnswerPool
 from qa.asking import Asker
 from qa.config import Settings
 from qa.embedding import Embedder
+from qa.feedback import FeedbackDesk, FeedbackStore
 from qa.library import Library
 from qa.priority import favour_event_loop
 from qa.service import QAService
@@ -29,6 +30,7 @@ class QAApp:
     service: QAService  # reads
     library: Library  # writes
     asker: Asker  # the one way to ask
+    feedback: FeedbackDesk  # readers' verdicts, outside the index
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running."""
@@ -63,4 +65,5 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
         service=service,
         library=Library(service),
         asker=Asker(service, pool, settings.answer_concurrency),
+        feedback=FeedbackDesk(FeedbackStore(settings.data_dir)),
     )

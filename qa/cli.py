@@ -175,6 +175,30 @@ def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose:
             print(f"missed: {miss['q']!r}: {json.dumps(rest, ensure_ascii=False)}")
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Readers' confirmed answers as evaluation questions (``qa.feedback``), for ``qa eval``."""
+    from qa.feedback import FeedbackStore
+
+    settings = get_settings()
+    if args.data:
+        settings = settings.model_copy(update={"data_dir": Path(args.data)})
+    store = FeedbackStore(settings.data_dir)
+    if args.out == "-":
+        report = store.export_jsonl(sys.stdout)
+    else:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as handle:
+            report = store.export_jsonl(handle)
+    print(
+        f"{report.questions} questions ({report.answerable} answerable, {report.unanswerable} "
+        f"unanswerable) from {report.entries} feedback entries in {store.path}; "
+        f"{report.skipped} skipped (no confirmed sentence)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -260,6 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--ablation", action="store_true", help="score each component's share")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=cmd_eval)
+
+    feedback = commands.add_parser("feedback", help="readers' feedback").add_subparsers(
+        dest="feedback_command", required=True
+    )
+    export = feedback.add_parser(
+        "export", help="write confirmed answers as evaluation JSONL (for qa eval)"
+    )
+    export.add_argument("--data", help="data folder (default: data/, or QA_DATA_DIR)")
+    export.add_argument("--out", default="-", help="file to write (default: stdout)")
+    export.set_defaults(handler=cmd_feedback_export)
 
     serve = with_paths(commands.add_parser("serve", help="serve the chat and the API"))
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or QA_HOST)")

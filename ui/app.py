@@ -13,11 +13,13 @@ from typing import Any
 
 import gradio as gr
 
+from qa.answering import Answer
 from qa.app import QAApp
 from qa.errors import QAError
 from qa.question import MAX_HISTORY, MAX_QUESTION_CHARS
 from ui import render
 from ui.documents_tab import build_documents_tab
+from ui.feedback import ChatFeedback
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class Conversation:
 
     messages: Messages = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # the questions as the service understood them
+    answers: list[Answer] = field(default_factory=list)  # one per assistant message, in order
 
 
 class ChatActions:
@@ -51,6 +54,7 @@ class ChatActions:
     def __init__(self, qa: QAApp) -> None:
         self.asker = qa.asker
         self.service = qa.service
+        self.feedback = ChatFeedback(qa)
 
     async def ask(
         self, question: str, conversation: Conversation | None
@@ -79,7 +83,8 @@ class ChatActions:
         asked = (asked + [answer.resolved_question or answer.question])[-MAX_HISTORY:]
         texts = self.service.document_texts([p.doc_id for p in answer.passages])
         chat = chat[-2 * MAX_HISTORY :]  # held per browser by the server: bounded too
-        return chat, render.sources_html(answer, texts), Conversation(chat, asked), ""
+        answers = [*conversation.answers, answer][-MAX_HISTORY:]  # in step with chat's turns
+        return chat, render.sources_html(answer, texts), Conversation(chat, asked, answers), ""
 
     def new_conversation(self) -> tuple[Messages, str, Conversation, str]:
         return [], render.sources_html(None, {}), Conversation(), ""
@@ -103,7 +108,7 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                     sanitize_html=True,
                     allow_tags=False,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),  # thumbs: ui.feedback
                     buttons=[],
                     placeholder="Ask about the documents, or pick an example below.",
                 )
@@ -132,6 +137,9 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                     js_on_load=None,
                     apply_default_css=False,
                 )
+                feedback_note = gr.HTML(
+                    "", elem_id="qa-feedback-note", js_on_load=None, apply_default_css=False
+                )
                 conversation = gr.State(None)
 
             with gr.Tab("Documents", id="documents"):
@@ -147,6 +155,9 @@ def build_chat(qa: QAApp) -> gr.Blocks:
             button.click(
                 actions.ask, [button, conversation], outputs, api_visibility="private", **shared
             )
+        chatbot.like(
+            actions.feedback.record, [conversation], [feedback_note], api_visibility="private"
+        )
         new_button.click(actions.new_conversation, None, outputs, api_visibility="private")
         chatbot.clear(actions.new_conversation, None, outputs, api_visibility="private")
     return blocks

@@ -215,6 +215,15 @@ def status_html(health: Mapping[str, Any]) -> str:
     return '<div class="qa-status">' + "<br>".join(lines) + "</div>"
 
 
+def feedback_counts_html(counts: Mapping[str, int]) -> str:
+    """Readers' verdicts stored so far (``qa feedback export`` turns them into questions)."""
+    return (
+        f'<div class="qa-status qa-feedback-counts">Feedback: <b>{int(counts.get("up", 0))}</b> '
+        f"👍 · <b>{int(counts.get('down', 0))}</b> 👎 ({int(counts.get('total', 0))} in all; "
+        "<code>qa feedback export</code> writes them as evaluation questions)</div>"
+    )
+
+
 def message_html(message: str, kind: str = "info") -> str:
     """A one-line outcome of a write action (kind: info, ok or error)."""
     return f'<div class="qa-message qa-{text(kind)}">{text(message)}</div>'
