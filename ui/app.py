@@ -19,6 +19,7 @@ from qa.errors import QAError
 from qa.question import MAX_HISTORY, MAX_QUESTION_CHARS
 from ui import render
 from ui.documents_tab import build_documents_tab
+from ui.export import write_export
 from ui.feedback import ChatFeedback
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,12 @@ class ChatActions:
         return [], render.sources_html(None, {}), Conversation(), ""
 
 
+def exported(conversation: Conversation | None) -> Any:
+    """The export button for the conversation: its Markdown file, or disabled with none yet."""
+    path = write_export(conversation.answers if conversation else [])
+    return gr.DownloadButton(value=str(path) if path else None, interactive=path is not None)
+
+
 def build_chat(qa: QAApp) -> gr.Blocks:
     """The whole web app: a Chat tab and a Documents tab over the same composed parts."""
     actions = ChatActions(qa)
@@ -126,6 +133,14 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                         "Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=100
                     )
                     new_button = gr.Button("New chat", elem_id="qa-new", scale=1, min_width=100)
+                    export_button = gr.DownloadButton(
+                        "Export (Markdown)",
+                        value=None,
+                        elem_id="qa-export",
+                        scale=1,
+                        min_width=100,
+                        interactive=False,  # until there is an answer to export
+                    )
                 with gr.Row(elem_classes="qa-examples"):
                     example_buttons = [
                         gr.Button(example, size="sm", elem_classes="qa-example")
@@ -147,19 +162,25 @@ def build_chat(qa: QAApp) -> gr.Blocks:
 
         outputs = [chatbot, sources, conversation, question]
         shared: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "ask"}
-        ask_button.click(actions.ask, [question, conversation], outputs, api_name="ask", **shared)
+        # After each answer the export button gets the conversation so far (ui.export).
+        export: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        ask_button.click(
+            actions.ask, [question, conversation], outputs, api_name="ask", **shared
+        ).success(exported, [conversation], [export_button], **export)
         question.submit(
             actions.ask, [question, conversation], outputs, api_visibility="private", **shared
-        )
+        ).success(exported, [conversation], [export_button], **export)
         for button in example_buttons:  # a button's value is its label: the example question
             button.click(
                 actions.ask, [button, conversation], outputs, api_visibility="private", **shared
-            )
+            ).success(exported, [conversation], [export_button], **export)
         chatbot.like(
             actions.feedback.record, [conversation], [feedback_note], api_visibility="private"
         )
-        new_button.click(actions.new_conversation, None, outputs, api_visibility="private")
-        chatbot.clear(actions.new_conversation, None, outputs, api_visibility="private")
+        for clear in (new_button.click, chatbot.clear):
+            clear(actions.new_conversation, None, outputs, api_visibility="private").then(
+                exported, [conversation], [export_button], **export
+            )
     return blocks
 
 
