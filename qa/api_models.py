@@ -127,6 +127,15 @@ class RebuildStatusOut(BaseModel):
     last_error: str | None
 
 
+class WatchOut(BaseModel):
+    enabled: bool = Field(description="Whether the docs folder is watched (QA_WATCH).")
+    folder: str | None
+    changes_seen: int = Field(description="Batches of changes that were indexed.")
+    last_change_at: float | None = Field(description="Unix time of the last such batch.")
+    last_indexed_at: float | None = Field(description="Unix time its index was served.")
+    last_error: str | None
+
+
 class HealthOut(BaseModel):
     status: str
     model: str
@@ -139,6 +148,7 @@ class HealthOut(BaseModel):
     answer_workers: int = Field(
         description="Answer worker processes running; with none, the server answers itself."
     )
+    watch: WatchOut | None = Field(None, description="The docs folder watch (qa serve --watch).")
 
 
 class StoredOut(BaseModel):

@@ -19,6 +19,7 @@ from qa.feedback import FeedbackDesk, FeedbackStore
 from qa.library import Library
 from qa.priority import favour_event_loop
 from qa.service import QAService
+from qa.watch import DocsWatch
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class QAApp:
     library: Library  # writes
     asker: Asker  # the one way to ask
     feedback: FeedbackDesk  # readers' verdicts, outside the index
+    watch: DocsWatch  # the docs folder indexing itself (QA_WATCH)
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running."""
@@ -38,6 +40,7 @@ class QAApp:
             **self.service.health(),
             "rebuild": self.library.status.as_dict(),
             "answer_workers": self.asker.workers,
+            "watch": self.watch.status.as_dict(),
         }
 
     async def start(self) -> None:
@@ -45,8 +48,10 @@ class QAApp:
         answer workers started."""
         favour_event_loop()
         await self.asker.start()
+        self.watch.start()  # after the index is loaded: changes are compared with it
 
     async def close(self) -> None:
+        self.watch.stop()
         await self.asker.close()
 
 
@@ -59,11 +64,13 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
     service = QAService(settings, embedder)
     workers = settings.answer_workers
     pool = AnswerPool(settings, workers) if workers else None
+    library = Library(service)
     return QAApp(
         settings=settings,
         embedder=embedder,
         service=service,
-        library=Library(service),
+        library=library,
         asker=Asker(service, pool, settings.answer_concurrency),
         feedback=FeedbackDesk(FeedbackStore(settings.data_dir)),
+        watch=DocsWatch(library, settings.watch),
     )

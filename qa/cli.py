@@ -208,6 +208,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     host, port = settings.host, settings.port
     print(f"serving chat at http://{host}:{port}/  API docs at /docs", file=sys.stderr)
+    if settings.watch:
+        print(f"watching {settings.docs_dir} for changes (QA_WATCH)", file=sys.stderr)
     workers = settings.answer_workers
     print(
         f"answering questions in {workers} worker process{'es' if workers != 1 else ''}"
@@ -229,7 +231,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def serve_settings(args: argparse.Namespace) -> Settings:
     """Options given win; otherwise QA_HOST / QA_PORT, otherwise the settings' defaults."""
-    overrides = {"host": args.host, "port": args.port}
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port}
+    if getattr(args, "watch", False):
+        overrides["watch"] = True
     return _settings(args).model_copy(
         update={key: value for key, value in overrides.items() if value is not None}
     )
@@ -298,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = with_paths(commands.add_parser("serve", help="serve the chat and the API"))
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or QA_HOST)")
     serve.add_argument("--port", type=int, help="port (default: 8000, or QA_PORT)")
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="index changes to the docs folder as they happen (or QA_WATCH=1)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     # prefix_chars="+": every option after "bench" is passed through to bench's own parser.

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         "request that would pass it, or one client's quarter of it, is refused before anything "
         "is stored.",
     )
+    watch: bool = Field(
+        False,
+        description="Index files created, changed or deleted in the docs folder within seconds "
+        "(as `qa serve --watch`), through the same lock and atomic publish as uploads.",
+    )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,
         ge=0,

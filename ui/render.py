@@ -210,6 +210,15 @@ def status_html(health: Mapping[str, Any]) -> str:
             f"{int(report.get('updated', 0))}, removed {int(report.get('removed', 0))} in "
             f"{float(report.get('seconds', 0)):.1f}s"
         )
+    watch = health.get("watch") or {}
+    if watch.get("enabled"):
+        seen = int(watch.get("changes_seen") or 0)
+        lines.append(
+            f"Watching {text(watch.get('folder') or '')}: changes there are indexed as they "
+            f"happen ({seen} so far)"
+        )
+        if watch.get("last_error"):
+            lines.append(f'<span class="qa-error">Watch: {text(watch["last_error"])}</span>')
     if health.get("notice"):
         lines.append(f'<span class="qa-error">{text(health["notice"])}</span>')
     return '<div class="qa-status">' + "<br>".join(lines) + "</div>"
