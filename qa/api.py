@@ -50,6 +50,7 @@ from qa.errors import (
 from qa.feedback import MAX_FEEDBACK_BODY, BadFeedback, TooMuchFeedback
 from qa.feedback_api import FEEDBACK_PATH, feedback_router
 from qa.openai_api import CHAT_PATH, openai_router
+from qa.page_images import pages_router
 from qa.question import MAX_ASK_BODY
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def create_api(qa: QAApp) -> FastAPI:
     admin = [Depends(_admin_guard(settings))]
     app.include_router(openai_router(qa))  # /v1/...: reads, open as /answer is
     app.include_router(feedback_router(qa))  # readers' verdicts: open, small, rate-limited
+    app.include_router(pages_router(qa))  # cited PDF pages as images: reads
 
     @app.post(
         "/answer",

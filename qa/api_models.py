@@ -87,6 +87,10 @@ class PassageOut(BaseModel):
     answer_start: int | None = Field(description="The answer sentence, as document offsets.")
     answer_end: int | None
     also_in: list[SourceOut] = Field(description="Other documents quoting the same passage.")
+    page: int | None = Field(
+        None, description="PDFs: the 1-based page the passage starts on; null for other formats."
+    )
+    page_end: int | None = Field(None, description="PDFs: the page it ends on.")
 
 
 class AnswerOut(BaseModel):
@@ -99,6 +103,10 @@ class AnswerOut(BaseModel):
     resolved_question: str | None = Field(
         description="The follow-up merged with the conversation, if it was."
     )
+    page: int | None = Field(
+        None, description="PDFs: the page of the answer sentence; null for other formats."
+    )
+    page_end: int | None = Field(None, description="PDFs: the page the answer sentence ends on.")
 
 
 class DocumentOut(BaseModel):

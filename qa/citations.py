@@ -28,7 +28,7 @@ def quoted(text: str) -> str:
 def source_parts(passage: CitedPassage) -> list[str]:
     """Title, date (or "undated") and page, as separate parts, for a face to join its way."""
     parts = [passage.title, passage.published or "undated"]
-    label = page_label(getattr(passage, "page", None), getattr(passage, "page_end", None))
+    label = page_label(passage.page, passage.page_end)
     if label:
         parts.append(label)
     return parts

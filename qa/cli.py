@@ -63,6 +63,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
     from qa.app import compose
+    from qa.citations import page_label
 
     # The same seam as the API and the chat: the question normalised and checked alike.
     answer = asyncio.run(compose(_settings(args)).asker.answer(args.question, args.top_k))
@@ -71,8 +72,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.answer if answer.found else "I could not find this in the documents.")
     for passage in answer.passages:
+        page = page_label(passage.page, passage.page_end)
         print(
-            f"\n[{passage.rank}] {passage.title} ({passage.published or 'undated'}) "
+            f"\n[{passage.rank}] {passage.title} ({passage.published or 'undated'}"
+            f"{', ' + page if page else ''}) "
             f"{passage.source}:{passage.start}-{passage.end}  score {passage.score:.4f}"
         )
         print("    " + " ".join(passage.text.split()))
