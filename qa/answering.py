@@ -10,6 +10,7 @@ from typing import Any
 from qa.abstention import judge
 from qa.answer_choice import ANSWER_PASSAGES, AnswerChoice, choose_answer, traits_of
 from qa.conversation import resolve_follow_up
+from qa.pages import pages_of
 from qa.reading import reading_text
 from qa.retrieval import Candidate, Components, Retriever
 
@@ -45,6 +46,8 @@ class CitedPassage:
     answer_start: int | None = None  # the answer sentence, as offsets into the document text
     answer_end: int | None = None
     also_in: list[Source] = field(default_factory=list)
+    page: int | None = None  # PDFs: the 1-based page the passage starts on (qa.pages)
+    page_end: int | None = None  # PDFs: the page it ends on (the same page if it spans none)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Answer:
     took_ms: float
     passages: list[CitedPassage]
     resolved_question: str | None = None  # the follow-up merged with the conversation, if it was
+    page: int | None = None  # PDFs: the page of the answer sentence
+    page_end: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,11 +96,13 @@ def answer_question(
         for rank, candidate in enumerate(candidates[:top_k], start=1)
     ]
     answer_text = None
+    page = page_end = None
     if choice is not None:
         doc = retriever.data.documents[
             retriever.data.passages.doc_id(candidates[choice.passage].row)
         ]
         answer_text = f"{reading_text(doc.text[choice.start : choice.end])} [{choice.passage + 1}]"
+        page, page_end = pages_of(doc, choice.start, choice.end)
     return Answer(
         question=question,
         answer=answer_text,
@@ -104,6 +111,8 @@ def answer_question(
         took_ms=round((time.perf_counter() - began) * 1000, 1),
         passages=passages,
         resolved_question=resolved if resolved != question else None,
+        page=page,
+        page_end=page_end,
     )
 
 
@@ -128,6 +137,7 @@ def _cite(
                 twin_doc.sha256,
             )
         )
+    page, page_end = pages_of(doc, record.start, record.end)
     return CitedPassage(
         rank=rank,
         score=round(candidate.score, 6),
@@ -142,4 +152,6 @@ def _cite(
         answer_start=answer.start if answer else None,
         answer_end=answer.end if answer else None,
         also_in=also_in,
+        page=page,
+        page_end=page_end,
     )

@@ -49,6 +49,10 @@ from qa.errors import (
     UploadTooLarge,
     WriterBusy,
 )
+from qa.feedback import MAX_FEEDBACK_BODY, BadFeedback, TooMuchFeedback
+from qa.feedback_api import FEEDBACK_PATH, feedback_router
+from qa.openai_api import CHAT_PATH, openai_router
+from qa.page_images import pages_router
 from qa.question import MAX_ASK_BODY
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,8 @@ _STATUS_FOR_ERROR: dict[type[QAError], int] = {
     BadQuestion: 422,
     WriterBusy: 409,
     StorageUnavailable: 503,
+    BadFeedback: 422,
+    TooMuchFeedback: 429,
     IndexMissing: 503,
     IndexCorrupt: 503,
     ModelUnavailable: 503,
@@ -122,9 +128,14 @@ def create_api(qa: QAApp) -> FastAPI:
         limits={
             "/documents": (upload_body_limit, _too_large(settings)),
             "/answer": (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
+            CHAT_PATH: (MAX_ASK_BODY, f"request body over {MAX_ASK_BODY // 1024} KB"),
+            FEEDBACK_PATH: (MAX_FEEDBACK_BODY, f"request body over {MAX_FEEDBACK_BODY // 1024} KB"),
         },
     )
     admin = [Depends(_admin_guard(settings))]
+    app.include_router(openai_router(qa))  # /v1/...: reads, open as /answer is
+    app.include_router(feedback_router(qa))  # readers' verdicts: open, small, rate-limited
+    app.include_router(pages_router(qa))  # cited PDF pages as images: reads
 
     @app.post(
         "/answer",

@@ -96,6 +96,10 @@ class PassageOut(BaseModel):
     answer_start: int | None = Field(description="The answer sentence, as document offsets.")
     answer_end: int | None
     also_in: list[SourceOut] = Field(description="Other documents quoting the same passage.")
+    page: int | None = Field(
+        None, description="PDFs: the 1-based page the passage starts on; null for other formats."
+    )
+    page_end: int | None = Field(None, description="PDFs: the page it ends on.")
 
 
 class AnswerOut(BaseModel):
@@ -108,6 +112,10 @@ class AnswerOut(BaseModel):
     resolved_question: str | None = Field(
         description="The follow-up merged with the conversation, if it was."
     )
+    page: int | None = Field(
+        None, description="PDFs: the page of the answer sentence; null for other formats."
+    )
+    page_end: int | None = Field(None, description="PDFs: the page the answer sentence ends on.")
 
 
 class DocumentOut(BaseModel):
@@ -157,6 +165,15 @@ class ReconciledOut(BaseModel):
     error: str | None = Field(description="Why the pass could not bring the index in step.")
 
 
+class WatchOut(BaseModel):
+    enabled: bool = Field(description="Whether the docs folder is watched (QA_WATCH).")
+    folder: str | None
+    changes_seen: int = Field(description="Batches of changes that were indexed.")
+    last_change_at: float | None = Field(description="Unix time of the last such batch.")
+    last_indexed_at: float | None = Field(description="Unix time its index was served.")
+    last_error: str | None
+
+
 class HealthOut(BaseModel):
     status: str
     model: str
@@ -173,6 +190,7 @@ class HealthOut(BaseModel):
         description="The last comparison of the docs folder with the index (start-up, then "
         "every QA_RECONCILE_EVERY_S)."
     )
+    watch: WatchOut | None = Field(None, description="The docs folder watch (qa serve --watch).")
 
 
 class StoredOut(BaseModel):

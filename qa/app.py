@@ -15,11 +15,13 @@ from qa.answer_pool import AnswerPool
 from qa.asking import Asker
 from qa.config import Settings
 from qa.embedding import Embedder
+from qa.feedback import FeedbackDesk, FeedbackStore
 from qa.library import Library
 from qa.priority import favour_event_loop
 from qa.reconcile import Reconciler
 from qa.revisions import RevisionLookup
 from qa.service import QAService
+from qa.watch import DocsWatch
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class QAApp:
     asker: Asker  # the one way to ask
     revisions: RevisionLookup  # the document texts citations point into
     reconciler: Reconciler  # the docs folder and the index kept in step
+    feedback: FeedbackDesk  # readers' verdicts, outside the index
+    watch: DocsWatch  # the docs folder indexing itself (QA_WATCH)
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running."""
@@ -41,6 +45,7 @@ class QAApp:
             "rebuild": self.library.status.as_dict(),
             "answer_workers": self.asker.workers,
             "reconciled": self.reconciler.last.as_dict(),
+            "watch": self.watch.status.as_dict(),
         }
 
     async def start(self) -> None:
@@ -51,7 +56,10 @@ class QAApp:
         await self.asker.start()
         self.reconciler.start(self.settings.reconcile_every_s)
 
+        self.watch.start()  # after the index is loaded: changes are compared with it
+
     async def close(self) -> None:
+        self.watch.stop()
         self.reconciler.stop()
         await self.asker.close()
 
@@ -77,4 +85,6 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
         asker=Asker(service, pool, settings.answer_concurrency),
         revisions=RevisionLookup(settings.index_dir, lambda: service.retriever.data),
         reconciler=Reconciler(library),
+        feedback=FeedbackDesk(FeedbackStore(settings.data_dir)),
+        watch=DocsWatch(library, settings.watch),
     )

@@ -90,6 +90,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
     from qa.app import compose
+    from qa.citations import page_label
 
     # The same seam as the API and the chat: the question normalised and checked alike.
     answer = asyncio.run(compose(_settings(args)).asker.answer(args.question, args.top_k))
@@ -98,8 +99,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.answer if answer.found else "I could not find this in the documents.")
     for passage in answer.passages:
+        page = page_label(passage.page, passage.page_end)
         print(
-            f"\n[{passage.rank}] {passage.title} ({passage.published or 'undated'}) "
+            f"\n[{passage.rank}] {passage.title} ({passage.published or 'undated'}"
+            f"{', ' + page if page else ''}) "
             f"{passage.source}:{passage.start}-{passage.end}  score {passage.score:.4f}"
         )
         print("    " + " ".join(passage.text.split()))
@@ -205,6 +208,30 @@ def _print_collection(name: str, by_variant: dict[str, dict[str, Any]], verbose:
             print(f"missed: {miss['q']!r}: {json.dumps(rest, ensure_ascii=False)}")
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Readers' confirmed answers as evaluation questions (``qa.feedback``), for ``qa eval``."""
+    from qa.feedback import FeedbackStore
+
+    settings = get_settings()
+    if args.data:
+        settings = settings.model_copy(update={"data_dir": Path(args.data)})
+    store = FeedbackStore(settings.data_dir)
+    if args.out == "-":
+        report = store.export_jsonl(sys.stdout)
+    else:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as handle:
+            report = store.export_jsonl(handle)
+    print(
+        f"{report.questions} questions ({report.answerable} answerable, {report.unanswerable} "
+        f"unanswerable) from {report.entries} feedback entries in {store.path}; "
+        f"{report.skipped} skipped (no confirmed sentence)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -217,6 +244,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     host, port = settings.host, settings.port
     print(f"serving chat at http://{host}:{port}/  API docs at /docs", file=sys.stderr)
+    if settings.watch:
+        print(f"watching {settings.docs_dir} for changes (QA_WATCH)", file=sys.stderr)
     workers = settings.answer_workers
     print(
         f"answering questions in {workers} worker process{'es' if workers != 1 else ''}"
@@ -238,7 +267,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def serve_settings(args: argparse.Namespace) -> Settings:
     """Options given win; otherwise QA_HOST / QA_PORT, otherwise the settings' defaults."""
-    overrides = {"host": args.host, "port": args.port}
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port}
+    if getattr(args, "watch", False):
+        overrides["watch"] = True
     return _settings(args).model_copy(
         update={key: value for key, value in overrides.items() if value is not None}
     )
@@ -298,9 +329,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=cmd_eval)
 
+    feedback = commands.add_parser("feedback", help="readers' feedback").add_subparsers(
+        dest="feedback_command", required=True
+    )
+    export = feedback.add_parser(
+        "export", help="write confirmed answers as evaluation JSONL (for qa eval)"
+    )
+    export.add_argument("--data", help="data folder (default: data/, or QA_DATA_DIR)")
+    export.add_argument("--out", default="-", help="file to write (default: stdout)")
+    export.set_defaults(handler=cmd_feedback_export)
+
     serve = with_paths(commands.add_parser("serve", help="serve the chat and the API"))
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or QA_HOST)")
     serve.add_argument("--port", type=int, help="port (default: 8000, or QA_PORT)")
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="index changes to the docs folder as they happen (or QA_WATCH=1)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     # prefix_chars="+": every option after "bench" is passed through to bench's own parser.

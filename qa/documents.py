@@ -23,7 +23,7 @@ from qa.encodings import WIDE_BOMS, decode_html, decode_text
 from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
 from qa.html_text import html_to_text
 from qa.layout import heading_text
-from qa.pdf_text import pdf_text
+from qa.pdf_text import pdf_text_with_pages
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class Document:
     text: str
     sha256: str
     encoding: str | None = None  # what a text or HTML file was decoded from (qa.encodings)
+    page_starts: list[int] | None = None  # a PDF's page i+1 starts at text[page_starts[i]]
 
 
 def doc_id_for(source: str) -> str:
@@ -83,12 +84,13 @@ def _parse(data: bytes, source: str) -> Document:
     check_content_matches_suffix(data, suffix)
     declared: date | None = None  # a date the format states apart from the text
     encoding = None
+    page_starts: list[int] | None = None
     if suffix in TEXT_SUFFIXES:
         (text, encoding), title = _read_text(data), None
     elif suffix in HTML_SUFFIXES:
         text, title, declared, encoding = _read_html(data)
     elif suffix == ".pdf":
-        text, title = _read_pdf(data)
+        text, title, page_starts = _read_pdf(data)
     else:
         text, title = _read_docx(data)
     if not text.strip():
@@ -102,6 +104,7 @@ def _parse(data: bytes, source: str) -> Document:
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
+        page_starts=page_starts,
     )
 
 
@@ -153,7 +156,7 @@ def _read_html(data: bytes) -> tuple[str, str | None, date | None, str]:
     return content.text, content.title, _parsed_date(content.published), decoded.encoding
 
 
-def _read_pdf(data: bytes) -> tuple[str, str | None]:
+def _read_pdf(data: bytes) -> tuple[str, str | None, list[int]]:
     from pypdf import PdfReader
 
     try:
@@ -162,7 +165,8 @@ def _read_pdf(data: bytes) -> tuple[str, str | None]:
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
     except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
         raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None
-    return pdf_text(pages), title
+    text, starts = pdf_text_with_pages(pages)
+    return text, title, starts
 
 
 def _docx_paragraph(paragraph: Any) -> str:

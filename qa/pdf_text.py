@@ -26,6 +26,15 @@ _MIN_TEXT_WIDTH = 40  # characters; a text width read off fewer, shorter lines i
 
 def pdf_text(pages: list[str]) -> str:
     """The logical text of a PDF whose pages pypdf extracted as ``pages``."""
+    return pdf_text_with_pages(pages)[0]
+
+
+def pdf_text_with_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """The logical text and where each page starts in it (``starts[i]``: the offset of page
+    ``i + 1``'s first kept character; a page with no text starts where the next text does).
+
+    Recorded here, while the text is built, so a citation's page comes from the very offsets
+    it cites (``qa.pages``)."""
     page_lines = [[line.strip() for line in page.splitlines()] for page in pages]
     furniture = _repeated_edge_lines(page_lines)
     compounds = {m.group().lower() for page in pages for m in _HYPHENATED.finditer(page)}
@@ -33,13 +42,25 @@ def pdf_text(pages: list[str]) -> str:
     widths = sorted(len(line) for lines in kept_pages for line in lines if line)
     width = max(_MIN_TEXT_WIDTH, widths[int(0.8 * (len(widths) - 1))] if widths else 0)
     paragraphs: list[str] = []
+    marks: list[tuple[int, int]] = []  # per page: (paragraph, offset within it) where it starts
     for kept in kept_pages:
+        mark: tuple[int, int] | None = None
         for paragraph in _paragraphs(kept, width, compounds):
             if paragraphs and _continues_across_pages(paragraphs[-1], paragraph):
+                # _joined keeps ``paragraph`` whole at its end: that is where this page begins.
                 paragraphs[-1] = _joined(paragraphs[-1], paragraph, compounds)
+                at = (len(paragraphs) - 1, len(paragraphs[-1]) - len(paragraph))
             else:
                 paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs)
+                at = (len(paragraphs) - 1, 0)
+            mark = mark or at
+        marks.append(mark or (len(paragraphs), 0))
+    offsets = [0]
+    for paragraph in paragraphs:
+        offsets.append(offsets[-1] + len(paragraph) + 2)  # joined by a blank line
+    text = "\n\n".join(paragraphs)
+    starts = [min(offsets[index] + within, len(text)) for index, within in marks]
+    return text, starts
 
 
 def _furniture_key(line: str) -> str:

@@ -36,7 +36,11 @@ def settings(tmp_path: Path, docs_dir: Path) -> Settings:
     API and server tests cover the workers. The docs folder is compared with the index at
     start-up only (tests/test_reconcile.py covers the schedule)."""
     return Settings(
-        docs_dir=docs_dir, index_dir=tmp_path / "index", answer_workers=0, reconcile_every_s=0
+        docs_dir=docs_dir,
+        index_dir=tmp_path / "index",
+        answer_workers=0,
+        reconcile_every_s=0,
+        data_dir=tmp_path / "data",
     )
 
 
@@ -48,7 +52,11 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     root = tmp_path_factory.mktemp("seeds-index")
     shutil.copytree(SEEDS, root / "docs")
     built = Settings(
-        docs_dir=root / "docs", index_dir=root / "index", answer_workers=0, reconcile_every_s=0
+        docs_dir=root / "docs",
+        index_dir=root / "index",
+        data_dir=root / "data",
+        answer_workers=0,
+        reconcile_every_s=0,
     )
     build_index(built, embedder)
     return built
@@ -63,7 +71,11 @@ def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
         shutil.copytree(seeds_index.docs_dir, root / "docs")
         shutil.copytree(seeds_index.index_dir, root / "index")
         return seeds_index.model_copy(
-            update={"docs_dir": root / "docs", "index_dir": root / "index"}
+            update={
+                "docs_dir": root / "docs",
+                "index_dir": root / "index",
+                "data_dir": root / "data",
+            }
         )
 
     return copy

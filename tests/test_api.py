@@ -107,6 +107,10 @@ def test_openapi_documents_every_endpoint(reader: TestClient) -> None:
         ("/documents/{doc_id}", "get"),
         ("/documents/{doc_id}", "delete"),
         ("/index/rebuild", "post"),
+        ("/v1/models", "get"),
+        ("/v1/chat/completions", "post"),
+        ("/feedback", "post"),
+        ("/feedback/counts", "get"),
     }
     question = schema["components"]["schemas"]["AnswerRequest"]["properties"]["question"]
     assert question["maxLength"] == 2000 and question["minLength"] == 1

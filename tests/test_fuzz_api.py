@@ -42,6 +42,7 @@ def fuzz_service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -
     fuzz_settings = Settings(
         docs_dir=root / "docs",
         index_dir=root / "index",
+        data_dir=root / "data",
         admin_token=TOKEN,
         host="127.0.0.1",
         max_upload_mb=0.05,  # fuzzed uploads stay small, so indexing them stays quick

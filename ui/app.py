@@ -14,11 +14,14 @@ from typing import Any
 import anyio
 import gradio as gr
 
+from qa.answering import Answer
 from qa.app import QAApp
 from qa.errors import QAError
 from qa.question import MAX_HISTORY, MAX_QUESTION_CHARS
 from ui import render
 from ui.documents_tab import build_documents_tab
+from ui.export import write_export
+from ui.feedback import ChatFeedback
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class Conversation:
 
     messages: Messages = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # the questions as the service understood them
+    answers: list[Answer] = field(default_factory=list)  # one per assistant message, in order
 
 
 class ChatActions:
@@ -52,6 +56,8 @@ class ChatActions:
     def __init__(self, qa: QAApp) -> None:
         self.asker = qa.asker
         self.revisions = qa.revisions
+        self.service = qa.service
+        self.feedback = ChatFeedback(qa)
 
     async def ask(
         self, question: str, conversation: Conversation | None
@@ -83,10 +89,17 @@ class ChatActions:
         cited = [(p.doc_id, p.revision) for p in answer.passages]
         texts = await anyio.to_thread.run_sync(self.revisions.texts, cited)
         chat = chat[-2 * MAX_HISTORY :]  # held per browser by the server: bounded too
-        return chat, render.sources_html(answer, texts), Conversation(chat, asked), ""
+        answers = [*conversation.answers, answer][-MAX_HISTORY:]  # in step with chat's turns
+        return chat, render.sources_html(answer, texts), Conversation(chat, asked, answers), ""
 
     def new_conversation(self) -> tuple[Messages, str, Conversation, str]:
         return [], render.sources_html(None, {}), Conversation(), ""
+
+
+def exported(conversation: Conversation | None) -> Any:
+    """The export button for the conversation: its Markdown file, or disabled with none yet."""
+    path = write_export(conversation.answers if conversation else [])
+    return gr.DownloadButton(value=str(path) if path else None, interactive=path is not None)
 
 
 def build_chat(qa: QAApp) -> gr.Blocks:
@@ -107,7 +120,7 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                     sanitize_html=True,
                     allow_tags=False,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),  # thumbs: ui.feedback
                     buttons=[],
                     placeholder="Ask about the documents, or pick an example below.",
                 )
@@ -125,6 +138,14 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                         "Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=100
                     )
                     new_button = gr.Button("New chat", elem_id="qa-new", scale=1, min_width=100)
+                    export_button = gr.DownloadButton(
+                        "Export (Markdown)",
+                        value=None,
+                        elem_id="qa-export",
+                        scale=1,
+                        min_width=100,
+                        interactive=False,  # until there is an answer to export
+                    )
                 with gr.Row(elem_classes="qa-examples"):
                     example_buttons = [
                         gr.Button(example, size="sm", elem_classes="qa-example")
@@ -136,6 +157,9 @@ def build_chat(qa: QAApp) -> gr.Blocks:
                     js_on_load=None,
                     apply_default_css=False,
                 )
+                feedback_note = gr.HTML(
+                    "", elem_id="qa-feedback-note", js_on_load=None, apply_default_css=False
+                )
                 conversation = gr.State(None)
 
             with gr.Tab("Documents", id="documents"):
@@ -143,16 +167,25 @@ def build_chat(qa: QAApp) -> gr.Blocks:
 
         outputs = [chatbot, sources, conversation, question]
         shared: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "ask"}
-        ask_button.click(actions.ask, [question, conversation], outputs, api_name="ask", **shared)
+        # After each answer the export button gets the conversation so far (ui.export).
+        export: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        ask_button.click(
+            actions.ask, [question, conversation], outputs, api_name="ask", **shared
+        ).success(exported, [conversation], [export_button], **export)
         question.submit(
             actions.ask, [question, conversation], outputs, api_visibility="private", **shared
-        )
+        ).success(exported, [conversation], [export_button], **export)
         for button in example_buttons:  # a button's value is its label: the example question
             button.click(
                 actions.ask, [button, conversation], outputs, api_visibility="private", **shared
+            ).success(exported, [conversation], [export_button], **export)
+        chatbot.like(
+            actions.feedback.record, [conversation], [feedback_note], api_visibility="private"
+        )
+        for clear in (new_button.click, chatbot.clear):
+            clear(actions.new_conversation, None, outputs, api_visibility="private").then(
+                exported, [conversation], [export_button], **export
             )
-        new_button.click(actions.new_conversation, None, outputs, api_visibility="private")
-        chatbot.clear(actions.new_conversation, None, outputs, api_visibility="private")
     return blocks
 
 

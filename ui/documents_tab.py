@@ -62,8 +62,9 @@ class DocumentActions:
         return self._refresh(self.qa.health())
 
     def _refresh(self, health: dict[str, Any]) -> tuple[str, str, Any]:
+        feedback = render.feedback_counts_html(self.qa.feedback.store.counts())
         return (
-            render.status_html(health),
+            render.status_html(health) + feedback,
             render.documents_html(self.service.documents()),
             gr.Dropdown(choices=self._choices(), value=None),
         )

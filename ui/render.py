@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from qa.answering import Answer, CitedPassage
 
@@ -120,6 +121,23 @@ def context_html(doc_text: str, passage: CitedPassage) -> str:
     )
 
 
+def _page_link(passage: CitedPassage) -> str:
+    """ "p. 3" for a PDF passage, opening the page with the passage and answer highlighted."""
+    if passage.page is None:
+        return ""
+    label = "p. " + str(passage.page)
+    if passage.page_end is not None and passage.page_end != passage.page:
+        label = f"pp. {passage.page}–{passage.page_end}"
+    query = f"start={passage.start}&end={passage.end}"
+    if passage.answer_start is not None and passage.answer_end is not None:
+        query += f"&answer_start={passage.answer_start}&answer_end={passage.answer_end}"
+    href = f"documents/{quote(passage.doc_id)}/pages/{passage.page}.png?{query}"
+    return (
+        f'<a class="qa-page" href="{text(href)}" target="_blank" rel="noopener">'
+        f"{text(label)}</a> · "
+    )
+
+
 def source_card(passage: CitedPassage, doc_text: str | None) -> str:
     """One ranked source: title, date, file, score, passage, and the passage in its document."""
     is_answer = passage.answer_start is not None
@@ -143,6 +161,7 @@ def source_card(passage: CitedPassage, doc_text: str | None) -> str:
         f'<header><span class="qa-rank">[{passage.rank}]</span> '
         f'<span class="qa-title">{text(passage.title)}</span>{badge}</header>'
         f'<p class="qa-meta"><span>{text(passage.published or "undated")}</span> · '
+        f"{_page_link(passage)}"
         f'<span class="qa-source">{text(passage.source)}</span> · '
         f"<span>score {passage.score:.4f}</span></p>"
         f'<div class="qa-passage">{body}</div>{also}{context}</article>'
@@ -212,9 +231,27 @@ def status_html(health: Mapping[str, Any]) -> str:
             f"{int(report.get('updated', 0))}, removed {int(report.get('removed', 0))} in "
             f"{float(report.get('seconds', 0)):.1f}s"
         )
+    watch = health.get("watch") or {}
+    if watch.get("enabled"):
+        seen = int(watch.get("changes_seen") or 0)
+        lines.append(
+            f"Watching {text(watch.get('folder') or '')}: changes there are indexed as they "
+            f"happen ({seen} so far)"
+        )
+        if watch.get("last_error"):
+            lines.append(f'<span class="qa-error">Watch: {text(watch["last_error"])}</span>')
     if health.get("notice"):
         lines.append(f'<span class="qa-error">{text(health["notice"])}</span>')
     return '<div class="qa-status">' + "<br>".join(lines) + "</div>"
+
+
+def feedback_counts_html(counts: Mapping[str, int]) -> str:
+    """Readers' verdicts stored so far (``qa feedback export`` turns them into questions)."""
+    return (
+        f'<div class="qa-status qa-feedback-counts">Feedback: <b>{int(counts.get("up", 0))}</b> '
+        f"👍 · <b>{int(counts.get('down', 0))}</b> 👎 ({int(counts.get('total', 0))} in all; "
+        "<code>qa feedback export</code> writes them as evaluation questions)</div>"
+    )
 
 
 def message_html(message: str, kind: str = "info") -> str:
