@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.api_models import ErrorOut
+from qa.api_models import ErrorOut, ValidationErrorOut
 from qa.app import QAApp
 from qa.feedback import MAX_COMMENT_CHARS, MAX_FEEDBACK_BODY, Span, Verdict
 from qa.question import MAX_QUESTION_CHARS
@@ -88,6 +88,10 @@ def feedback_router(qa: QAApp) -> APIRouter:
         responses={
             400: {"model": ErrorOut, "description": "Body unreadable (not UTF-8 JSON)"},
             413: {"model": ErrorOut, "description": "Request body too large"},
+            422: {
+                "model": ErrorOut | ValidationErrorOut,
+                "description": "A passage the index does not hold, or a field is invalid",
+            },
             429: {"model": ErrorOut, "description": "Too much feedback from this client"},
         },
     )

@@ -81,7 +81,15 @@ class ChatCompletionRequest(BaseModel):
         },
     )
 
-    model: Annotated[str, Field(max_length=200, description="Must be `qa`.")] = MODEL_ID
+    # The schema names the one model; the route answers another name with OpenAI's 404.
+    model: Annotated[
+        str,
+        Field(
+            max_length=200,
+            description="Must be `qa`.",
+            json_schema_extra={"pattern": f"^{MODEL_ID}$"},
+        ),
+    ] = MODEL_ID
     messages: Annotated[
         list[ChatMessage],
         Field(

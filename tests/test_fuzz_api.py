@@ -22,6 +22,7 @@ from qa.api import create_api
 from qa.app import QAApp, compose
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedding import Embedder
+from qa.feedback import RateLimit
 from qa.indexer import build_index
 
 pytestmark = pytest.mark.slow
@@ -50,6 +51,9 @@ def fuzz_service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -
     )
     build_index(fuzz_settings, embedder)
     qa = compose(fuzz_settings, embedder)
+    # The fuzzer posts hundreds of verdicts a minute; the rate limit has tests of its own
+    # (tests/test_feedback.py), so here it is set out of the way.
+    qa.feedback.limit = RateLimit(10**6, 10**6)
     yield qa
     with qa.service.write_lock:  # a fuzzed background rebuild finishes before the folder goes
         pass
@@ -64,6 +68,25 @@ def fuzz_schema(fuzz_service: QAApp) -> schemathesis.BaseSchema:
             "auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}},
             # Unknown query parameters are ignored, as in most HTTP APIs, not refused.
             "generation": {"allow-extra-parameters": False},
+            # A schema-violating body may also be refused for its size alone (413, documented).
+            "checks": {
+                "negative_data_rejection": {
+                    "expected-statuses": [
+                        "400",
+                        "401",
+                        "403",
+                        "404",
+                        "405",
+                        "406",
+                        "409",
+                        "413",
+                        "415",
+                        "422",
+                        "428",
+                        "429",
+                    ]
+                }
+            },
             # A schema-valid upload may still be refused for its content (empty, not a document
             # type, too large), which no schema can describe: those refusals are documented.
             "operations": [
