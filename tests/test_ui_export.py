@@ -35,7 +35,7 @@ def test_document_markup_is_escaped() -> None:
     passage = CitedPassage(
         rank=1, score=1.0, text="See ![x](http://127.0.0.1:9/x.png) <img src=x onerror=alert(1)>",
         doc_id="d", title="*Bold* [link](http://x)", source="a`b.txt", published=None,
-        start=0, end=10,
+        start=0, end=10, revision="0" * 64,
     )  # fmt: skip
     answer = Answer("q <b>", None, False, 0.0, 1.0, [passage])
     markdown = conversation_markdown([answer])
