@@ -100,7 +100,9 @@ def _question_data(
         rows = retriever.sentences_of(int(pool.rows[index]))
         if not rows:
             continue
-        cosine_of = dict(zip(rows, (data.sentence_rows(rows) @ query.vector).tolist(), strict=True))
+        cosine_of = dict(
+            zip(rows, (retriever.index.sentence_vectors(rows) @ query.vector).tolist(), strict=True)
+        )
         doc = data.documents[data.passages.doc_id(int(pool.rows[index]))]
         for position, row in enumerate(rows):
             kind = int(data.sentence_kinds[row])

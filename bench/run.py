@@ -219,7 +219,6 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
         results.update(_http(settings, questions, options, work, floor_of(service)))
     if options.large:
         from bench.large import compare_exact_hnsw
-        from qa.store import bm25_memory_bytes
 
         retriever = service.retriever
         vectors = retriever.data.passage_vectors
@@ -233,7 +232,7 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
                 settings.hnsw_m,
                 served=(settings.hnsw_ef_search, settings.candidates),
                 sentences_per_passage=len(retriever.data.sentences) / len(vectors),
-                bm25_bytes_per_passage=bm25_memory_bytes(retriever.index.bm25) / len(vectors),
+                bm25_bytes_per_passage=retriever.index.memory_bytes()["bm25"] / len(vectors),
             )
             for size in sizes
         ]

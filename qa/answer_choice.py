@@ -78,7 +78,9 @@ def sentence_pool(
         np.array(column, dtype=np.int64) for column in zip(*chosen, strict=True)
     )
     every = [row for rows_of in passage_sentences for row in rows_of]
-    cosine_of = dict(zip(every, (data.sentence_rows(every) @ query.vector).tolist(), strict=True))
+    cosine_of = dict(
+        zip(every, (retriever.index.sentence_vectors(every) @ query.vector).tolist(), strict=True)
+    )
     features = np.array(
         [
             sentence_row(

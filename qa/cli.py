@@ -56,10 +56,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from qa.embedding import Embedder
     from qa.errors import UnreadableDocument
     from qa.reconcile import compare
-    from qa.store import check_model, load_version
+    from qa.store import check_model, open_store
 
     settings = _settings(args)
-    loaded = load_version(settings.index_dir)  # IndexCorrupt says why, in one line: exit 2
+    loaded = open_store(settings).open()  # IndexCorrupt says why, in one line: exit 2
     embedder = Embedder.from_settings(settings)  # only its checksum: nothing loads
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     counts = loaded.data.manifest["counts"]

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from bm25s import BM25
 
 from qa.dates import find_years
 from qa.passage_features import PassageEvidence, SentenceEvidence
 from qa.sentence_map import SentenceMap
-from qa.store import IndexData
+from qa.store import SearchIndex
 from qa.text import bm25_tokenize
 
 _STEMS_CACHE = 200_000  # sentences whose stems are kept between questions (about 40 MB)
@@ -26,10 +25,10 @@ class EvidenceReader:
     """What evidence gathering needs of one index version, computed once when it is loaded."""
 
     def __init__(
-        self, data: IndexData, bm25: BM25, sentences: SentenceMap, idf: Callable[[str], float]
+        self, index: SearchIndex, sentences: SentenceMap, idf: Callable[[str], float]
     ) -> None:
-        self.data = data
-        self.bm25 = bm25
+        self.index = index
+        self.data = data = index.data
         self.sentences = sentences
         self.idf = idf
         doc_ids = data.passages.doc_ids
@@ -56,19 +55,8 @@ class EvidenceReader:
         return {token: self.idf(token) for token in dict.fromkeys(tokens)}
 
     def term_presence(self, tokens: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
-        """For each token, which of ``rows`` contain it (read off BM25's sorted postings)."""
-        vocabulary = self.bm25.vocab_dict
-        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-        presence = {}
-        for token in tokens:
-            number = vocabulary.get(token)
-            if number is None or not len(rows):
-                presence[token] = np.zeros(len(rows), dtype=bool)
-                continue
-            holders = indices[int(indptr[number]) : int(indptr[number + 1])]
-            place = np.minimum(np.searchsorted(holders, rows), len(holders) - 1)
-            presence[token] = holders[place] == rows if len(holders) else np.zeros(len(rows), bool)
-        return presence
+        """For each token, which of ``rows`` contain it (the store's lexical index knows)."""
+        return self.index.term_presence(tokens, rows)
 
     def gather(
         self,
@@ -92,7 +80,9 @@ class EvidenceReader:
         heading_dense = np.zeros(len(rows))
         has_heading = heading_rows >= 0
         if has_heading.any():
-            heading_dense[has_heading] = data.sentence_rows(heading_rows[has_heading]) @ vector
+            heading_dense[has_heading] = (
+                self.index.sentence_vectors(heading_rows[has_heading]) @ vector
+            )
         published = np.zeros(len(rows))
         mentioned = np.zeros(len(rows))
         other = np.zeros(len(rows))
@@ -134,7 +124,7 @@ class EvidenceReader:
         has = counts > 0
         if has.any():
             starts = np.cumsum(counts[has]) - counts[has]
-            cosines = self.data.sentence_rows(gathered) @ vector
+            cosines = self.index.sentence_vectors(gathered) @ vector
             total = sum(weights.values()) or 1.0
             shares = (
                 np.array(
@@ -169,7 +159,7 @@ class EvidenceReader:
         has = counts > 0
         if has.any():
             starts = np.cumsum(counts[has]) - counts[has]
-            best[has] = np.maximum.reduceat(self.data.sentence_rows(gathered) @ vector, starts)
+            best[has] = np.maximum.reduceat(self.index.sentence_vectors(gathered) @ vector, starts)
         return best
 
     @staticmethod

@@ -29,10 +29,11 @@ from qa.reading import reading_text
 from qa.store import (
     DocumentSpan,
     IndexData,
+    SearchIndex,
     Spans,
-    load_version,
+    Store,
+    open_store,
     quantize_sentences,
-    write_version,
 )
 
 log = logging.getLogger(__name__)
@@ -132,9 +133,10 @@ def _build_locked(
     report = BuildReport()
     require_docs_folder(settings.docs_dir)
     parameters = index_parameters(settings, embedder)
-    previous = None if full else _previous_data(settings.index_dir, parameters)
+    store = open_store(settings)
+    previous = None if full else _previous_version(store, parameters)
     report.full = previous is None
-    old_docs = previous.documents if previous else {}
+    old_docs = previous.data.documents if previous else {}
     old_by_source = {d.source: d for d in old_docs.values()}
 
     kept: list[Document] = []
@@ -160,9 +162,9 @@ def _build_locked(
     report.unchanged = len(kept)
 
     if previous is not None and not fresh and report.removed == 0:
-        report.documents, report.passages = len(kept), len(previous.passages)
+        report.documents, report.passages = len(kept), len(previous.data.passages)
         report.seconds = time.perf_counter() - began
-        report.version = previous.manifest.get("version")
+        report.version = previous.version
         return report
 
     data = _assemble(settings, embedder, previous, kept, fresh, progress, report)
@@ -175,24 +177,22 @@ def _build_locked(
         },
     }
     index_type = resolve_index_type(settings, len(data.passages))
-    report.version = write_version(
-        settings.index_dir, data, index_type, settings.hnsw_m, settings.hnsw_ef_search
-    )
+    report.version = store.write(data, index_type, settings.hnsw_m, settings.hnsw_ef_search)
     report.documents, report.passages = len(data.documents), len(data.passages)
     report.seconds = time.perf_counter() - began
     return report
 
 
-def _previous_data(index_dir: Path, parameters: dict[str, Any]) -> IndexData | None:
-    """The current version's data if it is intact and built with the same parameters."""
+def _previous_version(store: Store, parameters: dict[str, Any]) -> SearchIndex | None:
+    """The current version if it is intact and built with the same parameters."""
     try:
-        previous = load_version(index_dir).data
+        previous = store.open()
     except IndexMissing:
         return None
     except IndexCorrupt as error:
         log.warning("current index is corrupt (%s); rebuilding in full", error)
         return None
-    stored = {key: previous.manifest.get(key) for key in parameters}
+    stored = {key: previous.data.manifest.get(key) for key in parameters}
     if stored != parameters:
         log.info("model or chunking parameters changed; rebuilding in full")
         return None
@@ -202,7 +202,7 @@ def _previous_data(index_dir: Path, parameters: dict[str, Any]) -> IndexData | N
 def _assemble(
     settings: Settings,
     embedder: Embedder,
-    previous: IndexData | None,
+    previous: SearchIndex | None,
     kept: list[Document],
     fresh: list[Document],
     progress: ProgressCallback | None,
@@ -210,8 +210,8 @@ def _assemble(
 ) -> IndexData:
     """Reuse stored rows for kept documents; chunk and embed the fresh ones; order by source.
 
-    Reused sentence vectors are the stored int8 codes, copied as they are; reused passage vectors
-    are read back from the FAISS index and, being on the fixed code grid, encode to the same codes.
+    Reused vectors are read back from the store and, being on the fixed code grids, encode to the
+    very same codes (int8 sentence codes, and the 8-bit passage codes of an HNSW index).
     """
     dimension = embedder.dimension
     passages: list[DocumentSpan] = []
@@ -222,15 +222,16 @@ def _assemble(
 
     if previous is not None and kept:
         kept_ids = {d.doc_id for d in kept}
-        rows = [i for i, p in enumerate(previous.passages) if p.doc_id in kept_ids]
-        passages += [previous.passages[i] for i in rows]
-        passage_vectors.append(previous.passage_rows(rows))
+        stored = previous.data
+        rows = [i for i, p in enumerate(stored.passages) if p.doc_id in kept_ids]
+        passages += [stored.passages[i] for i in rows]
+        passage_vectors.append(previous.passage_vectors(rows))
         chosen = np.asarray(
-            [i for i, s in enumerate(previous.sentences) if s.doc_id in kept_ids], dtype=np.int64
+            [i for i, s in enumerate(stored.sentences) if s.doc_id in kept_ids], dtype=np.int64
         )
-        sentences += [previous.sentences[i] for i in chosen.tolist()]
-        sentence_codes.append(previous.sentence_codes[chosen])
-        sentence_kinds.append(previous.sentence_kinds[chosen])
+        sentences += [stored.sentences[i] for i in chosen.tolist()]
+        sentence_codes.append(quantize_sentences(previous.sentence_vectors(chosen)))
+        sentence_kinds.append(stored.sentence_kinds[chosen])
 
     new_passages: list[DocumentSpan] = []
     new_sentences: list[DocumentSpan] = []

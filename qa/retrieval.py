@@ -23,7 +23,7 @@ from qa.passage_features import (
 )
 from qa.scorers import Scorers, shipped_scorers
 from qa.sentence_map import SentenceMap
-from qa.store import LoadedIndex, bm25_scores, check_model, load_version, search_one_thread
+from qa.store import SearchIndex, check_model, open_store
 from qa.text import bm25_tokenize, stem, words
 
 # Candidates looked at per result asked for when folding near-duplicates (see ``search``).
@@ -81,7 +81,7 @@ def open_retriever(settings: Settings, embedder: Embedder, version: str | None =
     """A retriever over ``version`` (CURRENT's by default), verified and made by ``embedder``'s model.
 
     The one way a served version is opened: by the service and by its answer workers alike."""
-    loaded = load_version(settings.index_dir, version)
+    loaded = open_store(settings).open(version)
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     return Retriever(loaded, embedder, settings)
 
@@ -91,7 +91,7 @@ class Retriever:
 
     def __init__(
         self,
-        index: LoadedIndex,
+        index: SearchIndex,
         embedder: Embedder,
         settings: Settings,
         scorers: Scorers | None = None,
@@ -104,7 +104,7 @@ class Retriever:
         self.vocabulary = self._vocabulary()
         self.sentence_idf = self._sentence_idf()
         self.sentence_map = SentenceMap(self.data)
-        self.evidence = EvidenceReader(self.data, index.bm25, self.sentence_map, self.idf)
+        self.evidence = EvidenceReader(index, self.sentence_map, self.idf)
         self.corpus_years = self.evidence.corpus_years
         self.scorers = scorers or shipped_scorers()
 
@@ -155,18 +155,17 @@ class Retriever:
         width = min(total, self.settings.candidates)
         rows, dense = np.zeros(0, np.int64), np.zeros(0)
         if width:
-            scores, found = search_one_thread(self.index.faiss_index, query.vector[None, :], width)
-            keep = found[0] >= 0
-            rows, dense = found[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
+            rows, dense = self.index.dense_search(query.vector, width)
         bm25 = np.zeros(len(rows))
         if width and components.bm25 and query.tokens:
-            every_bm25 = bm25_scores(self.index.bm25, query.tokens)
-            top = np.argpartition(-every_bm25, width - 1)[:width] if width < total else None
-            top = np.arange(total) if top is None else np.sort(top)
-            extra = top[(every_bm25[top] > 0) & ~np.isin(top, rows)]  # found by BM25 only
+            found, found_scores = self.index.lexical_search(query.tokens, width)
+            fresh = ~np.isin(found, rows)
+            extra = found[fresh]  # found by BM25 only
+            bm25 = np.concatenate(
+                [self.index.lexical_scores(query.tokens, rows), found_scores[fresh]]
+            ).astype(np.float64)
             rows = np.concatenate([rows, extra])
-            dense = np.concatenate([dense, self.data.passage_rows(extra) @ query.vector])
-            bm25 = every_bm25[rows].astype(np.float64)
+            dense = np.concatenate([dense, self.index.passage_vectors(extra) @ query.vector])
         years = query.years if components.dates else set()
         weights = self.token_weights(query)
         evidence = self.evidence.gather(query.vector, rows, dense, bm25, weights, years)
@@ -222,7 +221,7 @@ class Retriever:
         a better-ranked passage of another document (cosine above ``dedup_similarity``) is folded
         into it as a citation."""
         kept: list[Candidate] = []
-        matrix = self.data.passage_rows([c.row for c in window])
+        matrix = self.index.passage_vectors([c.row for c in window])
         vectors = {c.row: matrix[i] for i, c in enumerate(window)}
         for candidate in window:
             doc_id = self.data.passages.doc_id(candidate.row)

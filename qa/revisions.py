@@ -16,11 +16,10 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from qa.documents import Document
 from qa.errors import QAError
-from qa.store import IndexData, read_documents, read_manifest, version_names
+from qa.store import IndexData, Store
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +29,11 @@ CACHED_REVISIONS = 32  # earlier revisions kept in memory, most recently asked f
 class RevisionLookup:
     """Finds ``(doc_id, revision)`` in the served version or a retained one on disk."""
 
-    def __init__(self, index_dir: Path, served: Callable[[], IndexData]) -> None:
-        self.index_dir = index_dir
+    def __init__(self, store: Store, served: Callable[[], IndexData]) -> None:
+        self.store = store
         self._served = served
         # (doc_id, revision) -> (the version it was read from, the document); a hit counts only
-        # while that version's folder is still there.
+        # while that version is still retained.
         self._cache: OrderedDict[tuple[str, str], tuple[str, Document]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -50,7 +49,7 @@ class RevisionLookup:
         key = (doc_id, revision)
         with self._cache_lock:
             cached = self._cache.pop(key, None)
-        if cached is not None and (self.index_dir / cached[0]).is_dir():
+        if cached is not None and cached[0] in self.store.version_names():
             found: tuple[str, Document] | None = cached
         else:
             found = self._from_disk(doc_id, revision)
@@ -73,13 +72,13 @@ class RevisionLookup:
 
     def _from_disk(self, doc_id: str, revision: str) -> tuple[str, Document] | None:
         """The newest retained version holding the revision, and the document read from it."""
-        for version in version_names(self.index_dir):
+        for version in self.store.version_names():
             try:
-                listed = read_manifest(self.index_dir, version).get("documents", {})
+                listed = self.store.read_manifest(version).get("documents", {})
                 entry = listed.get(doc_id) if isinstance(listed, dict) else None
                 if not isinstance(entry, dict) or entry.get("sha256") != revision:
                     continue
-                document = read_documents(self.index_dir, version).get(doc_id)
+                document = self.store.read_documents(version).get(doc_id)
             except QAError as error:  # removed meanwhile, or damaged: not a holder
                 log.info("revision look-up skipped %s: %s", version, error)
                 continue

@@ -22,7 +22,7 @@ from qa.embedding import Embedder
 from qa.errors import DocumentNotFound, IndexCorrupt, IndexMissing, QAError
 from qa.indexer import build_index, build_lock
 from qa.retrieval import Components, Retriever, open_retriever
-from qa.store import check_model, clean_temp_folders, load_newest_intact, load_version
+from qa.store import check_model, open_store
 from qa.uploads import remove_leftovers
 from qa.version_watch import PublishedVersionWatch, current_name
 
@@ -46,7 +46,8 @@ class QAService:
         # a background rebuild's thread releases what the caller acquired.
         self.write_lock = threading.Lock()
         # A version published by another process (a build run in a terminal) is swapped in.
-        self._published = PublishedVersionWatch(self.settings.index_dir, self._swap_in_published)
+        self.store = open_store(settings)
+        self._published = PublishedVersionWatch(self.store, self._swap_in_published)
 
     @property
     def docs_dir(self) -> Path:
@@ -97,7 +98,7 @@ class QAService:
             return False
         with self._swap_lock:
             # Only if it is still the newest: a write of ours may have published since.
-            if self.write_lock.locked() or current_name(self.settings.index_dir) != name:
+            if self.write_lock.locked() or current_name(self.store) != name:
                 return True
             self._retriever = fresh
         self.notice = None
@@ -115,19 +116,19 @@ class QAService:
         if self._clean_leftovers():
             build_index(self.settings, self.embedder)  # a crashed upload or delete: catch up
         try:
-            loaded, self.notice = load_newest_intact(index_dir)
-            named = current_name(index_dir)
+            loaded, self.notice = self.store.open_newest_intact()
+            named = current_name(self.store)
             if named != loaded.version:  # CURRENT's own version is damaged
                 self._published.refuse(named)
             check_model(loaded.data.manifest, self.embedder.name, self.embedder.checksum)
         except IndexMissing:
             log.info("no index yet in %s: building it from %s", index_dir, self.docs_dir)
             build_index(self.settings, self.embedder)
-            loaded = load_version(index_dir)
+            loaded = self.store.open()
         except IndexCorrupt as error:
             log.error("index unusable (%s): rebuilding it from the documents", error)
             build_index(self.settings, self.embedder, full=True)
-            loaded = load_version(index_dir)
+            loaded = self.store.open()
             self.notice = f"index unusable ({error}); rebuilt from the documents"
         return Retriever(loaded, self.embedder, self.settings)
 
@@ -147,7 +148,7 @@ class QAService:
             log.info("another writer holds the build lock: leftovers stay until the next start")
             return False
         try:
-            clean_temp_folders(self.settings.index_dir)
+            self.store.clean_temp()
             removed = remove_leftovers(self.docs_dir) if self.docs_dir.is_dir() else []
         finally:
             lock.release()

@@ -1,7 +1,7 @@
 """Noticing an index version that another process published (``qa index build`` run in a
-terminal while the server runs), so that it is served without a restart.
+terminal, or another server over the same Milvus), so that it is served without a restart.
 
-CURRENT is read at most once a second, on the path of a request (no timer thread); a new version
+The store's published version is read at most once a second, on the path of a request (no timer thread); a new version
 is loaded in a background thread, one at a time, while the old one keeps answering. A version
 that fails to load is not tried again.
 """
@@ -11,18 +11,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from qa.errors import QAError
-from qa.store import current_version
+from qa.store import Store
 
 CHECK_EVERY_S = 1.0  # one small file read a second at most
 
 
-def current_name(index_dir: Path) -> str | None:
-    """The version CURRENT names, or None if it is missing or garbled."""
+def current_name(store: Store) -> str | None:
+    """The published version's name, or None if there is none or its pointer is garbled."""
     try:
-        return current_version(index_dir)
+        return store.current_version()
     except QAError:
         return None
 
@@ -33,9 +32,9 @@ class PublishedVersionWatch:
     ``swap_in`` returns False when the version is unusable; it is then refused for good."""
 
     def __init__(
-        self, index_dir: Path, swap_in: Callable[[str], bool], every_s: float = CHECK_EVERY_S
+        self, store: Store, swap_in: Callable[[str], bool], every_s: float = CHECK_EVERY_S
     ) -> None:
-        self.index_dir = index_dir
+        self.store = store
         self._swap_in = swap_in
         self._every_s = every_s
         self._next_check = 0.0
@@ -55,7 +54,7 @@ class PublishedVersionWatch:
         loading = False
         try:
             self._next_check = now + self._every_s
-            name = current_name(self.index_dir)
+            name = current_name(self.store)
             if name is None or name == serving or name in self._refused:
                 return
             threading.Thread(target=self._load, args=(name,), name="qa-follow", daemon=True).start()

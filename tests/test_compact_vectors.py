@@ -15,7 +15,6 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import store
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt
@@ -23,12 +22,15 @@ from qa.indexer import build_index
 from qa.service import QAService
 from qa.store import (
     IndexData,
+    Spans,
     bm25_scores,
     build_faiss_index,
     dequantize_sentences,
     load_version,
     quantize_sentences,
 )
+from qa.store import versions as store
+from qa.store.vectors import CODE_RANGE
 from qa.text import bm25_tokenize
 
 EXTRA_DOCS = [
@@ -95,9 +97,9 @@ def test_sentence_codes_round_trip_and_clip() -> None:
     codes = quantize_sentences(vectors)
     assert codes.dtype == np.int8 and codes.min() >= -127 and codes.max() <= 127
     assert np.array_equal(quantize_sentences(dequantize_sentences(codes)), codes)
-    step = store.CODE_RANGE / 127
+    step = CODE_RANGE / 127
     assert np.allclose(dequantize_sentences(codes)[0, :2], vectors[0, :2], atol=step / 2 + 1e-7)
-    assert dequantize_sentences(codes)[0, 2] == pytest.approx(store.CODE_RANGE)  # clipped
+    assert dequantize_sentences(codes)[0, 2] == pytest.approx(CODE_RANGE)  # clipped
 
 
 def test_quantised_sentence_scores_are_close_to_float_scores(
@@ -216,7 +218,7 @@ def test_sentences_of_matches_the_definition_in_any_row_order(seeds_index: Setti
     biggest = int(np.bincount(doc).argmax())  # its first sentence now runs to the end
     first = min(np.flatnonzero(doc == biggest), key=lambda i: start[i])
     end[first] = len(data.documents[spans.doc_ids[biggest]].text)
-    data.sentences = store.Spans(spans.doc_ids, doc, start, end)
+    data.sentences = Spans(spans.doc_ids, doc, start, end)
     data.sentence_kinds = data.sentence_kinds[shuffled]
     slow = SentenceMap(data)
     assert slow._order is not None and slow._filter_ends

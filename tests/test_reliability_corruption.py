@@ -20,7 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 from test_server_process import complete
 
-from qa import store
 from qa.api import create_api
 from qa.app import compose
 from qa.cli import main
@@ -28,6 +27,7 @@ from qa.config import Settings
 from qa.documents import parse_document
 from qa.embedding import Embedder
 from qa.indexer import build_index
+from qa.store import versions as store
 
 SAMPLE_QUESTION = "which borough stayed good in 2019"
 SAMPLE_PASSAGE = 'retained its "good" rating'

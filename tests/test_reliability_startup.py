@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from lock_holder import held_elsewhere
 
-from qa import store
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.errors import IndexCorrupt
 from qa.service import QAService
+from qa.store import versions as store
 
 LATE = "Late note\n\nThe Quillmarsh lantern fair was first held in 1901 on the river Brisk.\n"
 

@@ -1,0 +1,64 @@
+"""Where index versions are kept: the ``Store`` interface and its implementations.
+
+- ``base``: the ``Store`` and ``SearchIndex`` protocols everything above the store uses;
+- ``records``: what a version holds (documents, passage and sentence spans, vectors);
+- ``vectors`` and ``lexical``: the embedded store's FAISS vectors and BM25 index;
+- ``versions``: the embedded store's files, written as versions and switched atomically;
+- ``embedded``: the embedded store (the default);
+
+``open_store(settings)`` returns the store the settings choose.
+"""
+
+from __future__ import annotations
+
+from qa.config import Settings
+from qa.store.base import SearchIndex, Store, check_model
+from qa.store.embedded import EmbeddedStore
+from qa.store.lexical import bm25_memory_bytes, bm25_scores, build_bm25
+from qa.store.records import DocumentSpan, IndexData, Spans
+from qa.store.vectors import (
+    build_faiss_index,
+    dequantize_sentences,
+    faiss_memory_bytes,
+    quantize_sentences,
+    search_one_thread,
+)
+from qa.store.versions import (
+    CURRENT_FILE,
+    KEEP_OLD_VERSIONS,
+    LoadedIndex,
+    current_version,
+    load_version,
+    verify_version,
+)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store ``settings`` choose."""
+    return EmbeddedStore(settings.index_dir)
+
+
+__all__ = [
+    "CURRENT_FILE",
+    "KEEP_OLD_VERSIONS",
+    "DocumentSpan",
+    "EmbeddedStore",
+    "IndexData",
+    "LoadedIndex",
+    "SearchIndex",
+    "Spans",
+    "Store",
+    "bm25_memory_bytes",
+    "bm25_scores",
+    "build_bm25",
+    "build_faiss_index",
+    "check_model",
+    "current_version",
+    "dequantize_sentences",
+    "faiss_memory_bytes",
+    "load_version",
+    "open_store",
+    "quantize_sentences",
+    "search_one_thread",
+    "verify_version",
+]
