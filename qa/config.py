@@ -51,6 +51,28 @@ class Settings(BaseSettings):
         description="What readers contribute (`feedback.sqlite`, append-only): kept apart from "
         "the versioned index, so no build, rebuild or restart loses it (git-ignored).",
     )
+    store: str = Field(
+        "embedded",
+        pattern="^(embedded|milvus)$",
+        description="Where index versions live: `embedded` (files in `QA_INDEX_DIR`, FAISS and "
+        "BM25 in memory) or `milvus` (`pip install '.[scale]'`; see docs/scale.md).",
+    )
+    milvus_uri: str = Field(
+        "",
+        description="With `QA_STORE=milvus`: a local file path (Milvus Lite) or "
+        "`http://host:19530` (a Milvus server or cluster). Empty: `QA_INDEX_DIR/milvus.db`.",
+    )
+    milvus_token: str = Field(
+        "",
+        repr=False,
+        description="With `QA_STORE=milvus`: the server's token (`user:password`), if any.",
+    )
+    milvus_prefix: str = Field(
+        "qa_",
+        pattern="^[A-Za-z_][A-Za-z0-9_]{0,31}$",
+        description="With `QA_STORE=milvus`: the start of every collection and alias name, so "
+        "several qa deployments can share one Milvus.",
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="The packaged model, or a path to a local sentence-transformers folder; "

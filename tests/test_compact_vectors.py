@@ -181,7 +181,7 @@ def test_an_index_of_an_older_format_is_rebuilt_not_served(
     folder = settings.index_dir / first.version
     manifest = json.loads((folder / store.MANIFEST).read_text())
     manifest["format_version"] = 2
-    manifest[store.MANIFEST_CHECKSUM] = store._manifest_checksum(manifest)
+    manifest[store.MANIFEST_CHECKSUM] = store.manifest_checksum(manifest)
     (folder / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match="format version 2 unsupported"):
         load_version(settings.index_dir)

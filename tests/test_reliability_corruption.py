@@ -266,7 +266,7 @@ def test_an_index_from_another_model_is_refused_and_rebuilt(
         path = copy / "index" / version / store.MANIFEST
         manifest = json.loads(path.read_text())
         manifest["model_sha256"] = "0" * 64
-        manifest[store.MANIFEST_CHECKSUM] = store._manifest_checksum(manifest)
+        manifest[store.MANIFEST_CHECKSUM] = store.manifest_checksum(manifest)
         path.write_text(json.dumps(manifest))
     assert store.verify_version(copy / "index")  # the files themselves are intact
     assert "built with model" in verify_failure(copy / "index", capsys)

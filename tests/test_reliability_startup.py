@@ -84,7 +84,7 @@ def test_version_names_sort_in_build_order_within_one_second() -> None:
     """Which version is newest decides fallbacks and clean-ups; builds a moment apart count."""
     names = []
     for _ in range(20):
-        names.append(store._new_version_name())
+        names.append(store.new_version_name())
         time.sleep(0.002)
     assert names == sorted(names) and len(set(names)) == 20
     assert all(store._VERSION_NAME.fullmatch(name) for name in names)

@@ -5,6 +5,7 @@
 - ``vectors`` and ``lexical``: the embedded store's FAISS vectors and BM25 index;
 - ``versions``: the embedded store's files, written as versions and switched atomically;
 - ``embedded``: the embedded store (the default);
+- ``milvus``: the Milvus store, for collections past one machine (``pip install '.[scale]'``).
 
 ``open_store(settings)`` returns the store the settings choose.
 """
@@ -34,7 +35,12 @@ from qa.store.versions import (
 
 
 def open_store(settings: Settings) -> Store:
-    """The store ``settings`` choose."""
+    """The store ``settings`` choose (``QA_STORE``)."""
+    if settings.store == "milvus":
+        from qa.store.milvus import MilvusStore  # only with the [scale] extra
+
+        uri = settings.milvus_uri or str(settings.index_dir / "milvus.db")
+        return MilvusStore(uri, settings.milvus_token, settings.milvus_prefix)
     return EmbeddedStore(settings.index_dir)
 
 

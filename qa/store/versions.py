@@ -94,7 +94,7 @@ def write_version(
 ) -> str:
     """Write ``data`` as a new version and make it current; returns the version name."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    version = _new_version_name()
+    version = new_version_name()
     staging = index_dir / f".tmp-{version}"
     staging.mkdir()
     try:
@@ -125,7 +125,7 @@ def write_version(
             },
             files={name: sha256_of(staging / name) for name in _files_of(staging)},
         )
-        manifest[MANIFEST_CHECKSUM] = _manifest_checksum(manifest)
+        manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
         _write_json(staging / MANIFEST, manifest)
         _fsync_tree(staging)
         os.rename(staging, index_dir / version)
@@ -138,7 +138,7 @@ def write_version(
     return version
 
 
-def _new_version_name() -> str:
+def new_version_name() -> str:
     """``v-<local time to the microsecond>-<random>``: names sort in the order they were built,
     even for builds within one second (which is newest decides fallbacks and clean-ups)."""
     now = time.time()
@@ -238,7 +238,7 @@ def verify_version(index_dir: Path, version: str | None = None) -> dict[str, Any
             f"(this qa reads {FORMAT_VERSION}); rebuild: qa index build --full"
         )
     # Without this, a flipped byte in a field nothing else checks (a count, a date) would pass.
-    if manifest.get(MANIFEST_CHECKSUM) != _manifest_checksum(manifest):
+    if manifest.get(MANIFEST_CHECKSUM) != manifest_checksum(manifest):
         raise IndexCorrupt(f"{version}: {MANIFEST} does not match its checksum")
     for name, expected in manifest.get("files", {}).items():
         path = folder / name
@@ -282,23 +282,35 @@ def load_version(index_dir: Path, version: str | None = None) -> LoadedIndex:
 
 
 def _check_consistent(version: str, data: IndexData, faiss_index: faiss.Index) -> None:
-    """Counts, dimensions and offsets agree: checksums prove the files are as written, this proves
-    what was written can be served (every cited span lies inside its document)."""
-    counts = data.manifest.get("counts", {})
+    """FAISS holds a vector per passage, of the sentence vectors' dimension; and ``check_spans``."""
     passages, sentences = len(data.passages), len(data.sentences)
-    if faiss_index.ntotal != passages or counts.get("passages") != passages:
+    if faiss_index.ntotal != passages:
         raise IndexCorrupt(
             f"{version}: FAISS holds {faiss_index.ntotal} vectors for {passages} passages"
         )
-    if (counts.get("documents"), counts.get("sentences")) != (len(data.documents), sentences):
-        raise IndexCorrupt(f"{version}: document or sentence counts do not match the manifest")
+    if (
+        sentences
+        and data.sentence_codes.ndim == 2
+        and data.sentence_codes.shape[1] != faiss_index.d
+    ):
+        raise IndexCorrupt(f"{version}: FAISS dimension {faiss_index.d} differs from the vectors'")
+    check_spans(version, data)
+
+
+def check_spans(version: str, data: IndexData) -> None:
+    """Counts and offsets agree, whichever store read them: checksums prove the data is as
+    written, this proves what was written can be served (every cited span lies inside its
+    document)."""
+    counts = data.manifest.get("counts", {})
+    passages, sentences = len(data.passages), len(data.sentences)
+    expected = (counts.get("documents"), counts.get("passages"), counts.get("sentences"))
+    if expected != (len(data.documents), passages, sentences):
+        raise IndexCorrupt(f"{version}: document, passage or sentence counts do not match")
     codes, kinds = data.sentence_codes, data.sentence_kinds
     if kinds.dtype != np.int8 or kinds.shape != (sentences,):
         raise IndexCorrupt(f"{version}: sentence kinds do not match the metadata")
     if codes.dtype != np.int8 or codes.ndim != 2 or len(codes) != sentences:
         raise IndexCorrupt(f"{version}: sentence vectors do not match the metadata")
-    if sentences and codes.shape[1] != faiss_index.d:
-        raise IndexCorrupt(f"{version}: FAISS dimension {faiss_index.d} differs from the vectors'")
     for kind, spans in (("passage", data.passages), ("sentence", data.sentences)):
         lengths = np.array(
             [len(data.documents[d].text) if d in data.documents else -1 for d in spans.doc_ids],
@@ -344,7 +356,7 @@ def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _manifest_checksum(manifest: dict[str, Any]) -> str:
+def manifest_checksum(manifest: dict[str, Any]) -> str:
     body = {key: value for key, value in manifest.items() if key != MANIFEST_CHECKSUM}
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
