@@ -181,6 +181,7 @@ class HealthOut(BaseModel):
     passages: int
     index_version: str
     index_built_at: str
+    store: str = Field(description="Where the index lives: `embedded` or `milvus` (QA_STORE).")
     rebuild: RebuildStatusOut
     notice: str | None = Field(description="Why the served index is not the newest, if it is not.")
     answer_workers: int = Field(

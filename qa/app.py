@@ -8,6 +8,7 @@ none of them builds or fishes out another's parts.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,10 @@ from qa.priority import favour_event_loop
 from qa.reconcile import Reconciler
 from qa.revisions import RevisionLookup
 from qa.service import QAService
+from qa.store import opens_in_many_processes
 from qa.watch import DocsWatch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ def compose(settings: Settings, embedder: Embedder | None = None) -> QAApp:
     embedder = embedder or Embedder.from_settings(settings)
     service = QAService(settings, embedder)
     workers = settings.answer_workers
+    if workers and not opens_in_many_processes(settings):
+        log.info("a Milvus Lite file is open in one process only: answering without workers")
+        workers = 0
     # Workers start, and dead ones are replaced, on the version served at that moment.
     pool = (
         AnswerPool(settings, workers, lambda: service.retriever.index.version) if workers else None

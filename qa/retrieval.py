@@ -23,7 +23,7 @@ from qa.passage_features import (
 )
 from qa.scorers import Scorers, shipped_scorers
 from qa.sentence_map import SentenceMap
-from qa.store import SearchIndex, check_model, open_store
+from qa.store import SearchIndex, Store, check_model, open_store
 from qa.text import bm25_tokenize, stem, words
 
 # Candidates looked at per result asked for when folding near-duplicates (see ``search``).
@@ -77,11 +77,13 @@ class Query:
     vector: np.ndarray
 
 
-def open_retriever(settings: Settings, embedder: Embedder, version: str | None = None) -> Retriever:
+def open_retriever(
+    settings: Settings, embedder: Embedder, version: str | None = None, store: Store | None = None
+) -> Retriever:
     """A retriever over ``version`` (CURRENT's by default), verified and made by ``embedder``'s model.
 
     The one way a served version is opened: by the service and by its answer workers alike."""
-    loaded = open_store(settings).open(version)
+    loaded = (store or open_store(settings)).open(version)
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     return Retriever(loaded, embedder, settings)
 

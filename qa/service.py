@@ -73,7 +73,7 @@ class QAService:
 
     def open(self, version: str | None = None) -> Retriever:
         """A retriever over ``version`` (CURRENT's by default), verified and made by our model."""
-        return open_retriever(self.settings, self.embedder, version)
+        return open_retriever(self.settings, self.embedder, version, self.store)
 
     def serve(self, fresh: Retriever) -> None:
         """Answer from ``fresh`` from now on; readers holding the old retriever finish with it."""
@@ -208,6 +208,7 @@ class QAService:
             "passages": len(retriever.data.passages),
             "index_version": retriever.index.version,
             "index_built_at": retriever.index.built_at,
+            "store": self.store.kind,
             "notice": self.notice,
         }
 

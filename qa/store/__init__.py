@@ -44,6 +44,12 @@ def open_store(settings: Settings) -> Store:
     return EmbeddedStore(settings.index_dir)
 
 
+def opens_in_many_processes(settings: Settings) -> bool:
+    """Whether several processes can open the store at once: not a Milvus Lite file, which one
+    process holds (serve it with ``milvus-lite server`` and use its URL instead)."""
+    return settings.store != "milvus" or "://" in settings.milvus_uri
+
+
 __all__ = [
     "CURRENT_FILE",
     "KEEP_OLD_VERSIONS",
@@ -64,6 +70,7 @@ __all__ = [
     "faiss_memory_bytes",
     "load_version",
     "open_store",
+    "opens_in_many_processes",
     "quantize_sentences",
     "search_one_thread",
     "verify_version",

@@ -120,6 +120,7 @@ class MilvusStore:
         return self._versions_present()
 
     def read_manifest(self, version: str) -> dict[str, Any]:
+        self._load(version)
         manifest = json.loads(self._read_blob(version, "manifest") or "null")
         if not isinstance(manifest, dict):
             raise IndexCorrupt(f"{version}: no manifest (an unfinished build?)")
@@ -156,9 +157,12 @@ class MilvusStore:
         manifest = self.verify(version)
         documents = self.read_documents(version)
         vocabulary = json.loads(self._read_blob(version, "vocabulary"))
-        passages = self._read_rows(version, "passages", ["doc_id", "start", "end"])
+        counts = manifest["counts"]
+        passages = self._read_rows(
+            version, "passages", ["doc_id", "start", "end"], counts["passages"]
+        )
         sentences = self._read_rows(
-            version, "sentences", ["doc_id", "start", "end", "kind", "vector"]
+            version, "sentences", ["doc_id", "start", "end", "kind", "vector"], counts["sentences"]
         )
         dimension = int(manifest["dimension"])
         codes = quantize_sentences(
@@ -205,21 +209,40 @@ class MilvusStore:
         self.client.flush(name)
         return int(self.client.get_collection_stats(name)["row_count"])
 
-    def _read_rows(self, version: str, part: str, fields: list[str]) -> list[dict[str, Any]]:
-        """Every row of a version's collection, in row order."""
+    def _read_rows(
+        self, version: str, part: str, fields: list[str], count: int
+    ) -> list[dict[str, Any]]:
+        """Every row of a version's collection, in row order, read in pages of row numbers
+        (plain queries: Milvus Lite has no query iterator's timestamps)."""
+        name = self.collection(version, part)
         rows: list[dict[str, Any]] = []
-        iterator = self.client.query_iterator(
-            self.collection(version, part), batch_size=READ_BATCH, output_fields=["row", *fields]
-        )
-        try:
-            while batch := iterator.next():
-                rows.extend(batch)
-        finally:
-            iterator.close()
+        for first in range(0, count, READ_BATCH):
+            rows += self.client.query(
+                name,
+                filter=f"row >= {first} and row < {first + READ_BATCH}",
+                output_fields=["row", *fields],
+                limit=READ_BATCH,
+            )
         rows.sort(key=lambda r: r["row"])
-        if [r["row"] for r in rows] != list(range(len(rows))):
-            raise IndexCorrupt(f"{version}: {part} rows are not numbered 0..{len(rows) - 1}")
+        if [r["row"] for r in rows] != list(range(count)):
+            raise IndexCorrupt(f"{version}: {part} rows are not numbered 0..{count - 1}")
         return rows
+
+    def _load(self, version: str) -> None:
+        """Make a version's collections searchable: a restarted Milvus (and every new Milvus
+        Lite process) holds collections released until they are loaded."""
+        from pymilvus.exceptions import MilvusException
+
+        for part in ("meta", "passages", "sentences"):
+            name = self.collection(version, part)
+            try:
+                if not self.client.has_collection(name):
+                    raise IndexCorrupt(f"{version}: its {part} collection is missing")
+                state = str(self.client.get_load_state(name).get("state", ""))
+                if not state.endswith("Loaded"):
+                    self.client.load_collection(name)
+            except MilvusException as error:
+                raise IndexCorrupt(f"{version}: {part} cannot be loaded ({error})") from None
 
     def _read_blob(self, version: str, name: str) -> str:
         """A JSON text written by ``_blob_rows``, parts joined in order; "" if absent."""
