@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,24 @@ def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
         )
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Milvus server (Milvus Lite's) for the session; tests keep apart by prefix."""
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pip install '.[scale]'")
+    from milvus_server import milvus_server
+
+    with milvus_server(tmp_path_factory.mktemp("milvus") / "data") as uri:
+        yield uri
+
+
+@pytest.fixture
+def milvus_settings(
+    settings: Settings, milvus_uri: str, request: pytest.FixtureRequest
+) -> Settings:
+    """``settings`` with the Milvus store, under a prefix of this test's own."""
+    prefix = "t" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12] + "_"
+    return settings.model_copy(
+        update={"store": "milvus", "milvus_uri": milvus_uri, "milvus_prefix": prefix}
+    )
