@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -64,7 +65,11 @@ NO_WORDS = 0  # the sparse dimension of a passage without words (Milvus refuses 
 def _connect(uri: str, token: str) -> Any:
     """A ``MilvusClient``; a local file path is Milvus Lite (tests, laptops), a URL a server.
 
-    Imported here so the default install (without ``[scale]``) never needs pymilvus."""
+    Imported here so the default install (without ``[scale]``) never needs pymilvus. Milvus
+    Lite's differences from a server stay here: its in-process gRPC server logs every call it
+    does not implement (the timestamp pymilvus asks for while an index is created, which then
+    waits anyway) and gRPC's keepalive complaints; neither means anything went wrong."""
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # before gRPC is first imported
     try:
         from pymilvus import MilvusClient
     except ImportError:
@@ -73,6 +78,7 @@ def _connect(uri: str, token: str) -> Any:
         ) from None
     if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     return MilvusClient(uri=uri, token=token)
 
 
