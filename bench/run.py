@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if any(a == "--store" or a.startswith("--store=") for a in argv):
+        from bench.stores import main as stores_main  # the embedded store beside Milvus
+
+        return stores_main(argv)
     options = build_parser().parse_args(argv)
     options.command = " ".join(["qa bench", *argv])
     if options.passages < 10:

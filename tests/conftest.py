@@ -86,10 +86,10 @@ def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
 def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real Milvus server (Milvus Lite's) for the session; tests keep apart by prefix."""
     pytest.importorskip("pymilvus", reason="the Milvus store needs pip install '.[scale]'")
-    from milvus_server import milvus_server
+    from bench.milvus_server import milvus_server
 
-    with milvus_server(tmp_path_factory.mktemp("milvus") / "data") as uri:
-        yield uri
+    with milvus_server(tmp_path_factory.mktemp("milvus") / "data") as server:
+        yield server.uri
 
 
 @pytest.fixture

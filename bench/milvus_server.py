@@ -1,5 +1,6 @@
-"""A real Milvus (Milvus Lite's gRPC server, ``milvus-lite server``) on a free loopback port, for
-tests where several processes share one Milvus, as API servers on several machines would."""
+"""A real Milvus (Milvus Lite's gRPC server, ``milvus-lite server``) on a free loopback port: for
+the tests where several processes share one Milvus, as API servers on several machines would,
+and for ``bench.stores``, which measures the server's memory apart from qa's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -21,9 +23,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class MilvusServer:
+    uri: str
+    pid: int
+
+
 @contextmanager
-def milvus_server(data_dir: Path) -> Iterator[str]:
-    """Start the server over ``data_dir``; yield its URI; stop it afterwards."""
+def milvus_server(data_dir: Path) -> Iterator[MilvusServer]:
+    """Start the server over ``data_dir``; yield its URI and process id; stop it afterwards."""
     port = _free_port()
     log = data_dir.parent / f"milvus-{port}.log"
     executable = Path(sys.executable).parent / "milvus-lite"
@@ -42,7 +50,7 @@ def milvus_server(data_dir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("milvus-lite server did not listen") from None
                 time.sleep(0.2)
-        yield f"http://{HOST}:{port}"
+        yield MilvusServer(f"http://{HOST}:{port}", process.pid)
     finally:
         process.terminate()
         try:
