@@ -156,6 +156,7 @@ def test_an_unpublished_milvus_version_is_never_served_and_is_cleaned(
     milvus_settings: Settings, seeds_index: Settings
 ) -> None:
     from qa.store.milvus import MilvusStore
+    from qa.store.milvus_write import write_passages
 
     store = open_store(milvus_settings)
     assert isinstance(store, MilvusStore)
@@ -164,7 +165,7 @@ def test_an_unpublished_milvus_version_is_never_served_and_is_cleaned(
     vectors = open_store(seeds_index).open().passage_vectors(np.arange(len(data.passages)))
     # A build that stopped after writing its passages: a newer version, never published.
     unfinished = "v-29990101T000000-000000-abcdef"
-    store._write_passages(unfinished, _with_vectors(data, vectors), "flat", 16, vectors.shape[1])
+    write_passages(store, unfinished, _with_vectors(data, vectors), "flat", 16, vectors.shape[1])
     assert store.current_version() == published
     assert store.open().version == published
     store.clean_temp()

@@ -1,7 +1,9 @@
 """The Milvus store: index versions kept in Milvus, so that any number of API servers on any
 machines answer from one index, with no files of their own.
 
-A version is three collections, named ``<prefix><version>__<part>``:
+This module reads, verifies, publishes and removes versions; ``milvus_write`` writes them and
+``milvus_index`` searches an opened one. A version is three collections, named
+``<prefix><version>__<part>``:
 
 - ``passages``: one row per passage: where it lies (doc_id, start, end), its dense vector (exact
   FLAT index for small corpora, HNSW for large, inner product) and its BM25 weights as a sparse
@@ -31,9 +33,6 @@ import hashlib
 import json
 import logging
 import os
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +40,21 @@ import numpy as np
 
 from qa.documents import Document
 from qa.errors import IndexCorrupt, IndexMissing, QAError
-from qa.store.lexical import build_bm25
+from qa.store.milvus_index import MilvusIndex
+from qa.store.milvus_write import write_version
 from qa.store.records import IndexData, Spans
-from qa.store.vectors import dequantize_sentences, quantize_sentences
+from qa.store.vectors import quantize_sentences
 from qa.store.versions import (
     FORMAT_VERSION,
     KEEP_OLD_VERSIONS,
     MANIFEST_CHECKSUM,
     check_spans,
     manifest_checksum,
-    new_version_name,
 )
-from qa.text import bm25_tokenize
 
 log = logging.getLogger(__name__)
 
-INSERT_BATCH = 1000  # rows per insert call: well under Milvus's 64 MB message limit at 384 dims
-PART_CHARS = 16_000  # JSON characters per meta row: at most 64,000 UTF-8 bytes (VARCHAR: 65,535)
 READ_BATCH = 4000  # rows per page when a version is read back
-NO_WORDS = 0  # the sparse dimension of a passage without words (Milvus refuses empty vectors)
 
 
 def _connect(uri: str, token: str) -> Any:
@@ -268,154 +263,14 @@ class MilvusStore:
 
     # --- writing -------------------------------------------------------------------------
 
-    def write(self, data: IndexData, index_type: str, hnsw_m: int, ef_search: int) -> str:
-        """Write every collection of a new version, then switch the alias to it."""
-        self.clean_temp()
-        version = new_version_name()
-        dimension = int(data.passage_vectors.shape[1])
-        try:
-            vocabulary = self._write_passages(version, data, index_type, hnsw_m, dimension)
-            self._write_sentences(version, data, dimension)
-            documents = json.dumps([asdict(d) for d in data.documents.values()], ensure_ascii=False)
-            manifest = dict(data.manifest)
-            manifest.update(
-                format_version=FORMAT_VERSION,
-                version=version,
-                built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                store="milvus",
-                index_type=index_type,
-                ef_search=ef_search if index_type == "hnsw" else None,
-                dimension=dimension,
-                counts={
-                    "documents": len(data.documents),
-                    "passages": len(data.passages),
-                    "sentences": len(data.sentences),
-                },
-                documents_sha256=hashlib.sha256(documents.encode()).hexdigest(),
-            )
-            manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
-            self._write_meta(
-                version,
-                [
-                    ("documents", documents),
-                    ("vocabulary", json.dumps(vocabulary, ensure_ascii=False)),
-                    ("manifest", json.dumps(manifest, ensure_ascii=False)),  # last: complete
-                ],
-            )
-            self._publish(version)
-        except BaseException:
-            self._drop(version)
-            raise
-        self._remove_old_versions(keep=version)
-        return version
-
-    def _write_passages(
-        self, version: str, data: IndexData, index_type: str, hnsw_m: int, dimension: int
-    ) -> dict[str, int]:
-        from pymilvus import DataType
-
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("row", DataType.INT64, is_primary=True)
-        schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
-        schema.add_field("start", DataType.INT64)
-        schema.add_field("end", DataType.INT64)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-        schema.add_field("lexical", DataType.SPARSE_FLOAT_VECTOR)
-        index = self.client.prepare_index_params()
-        if index_type == "hnsw":
-            params = {"M": hnsw_m, "efConstruction": 160}
-            index.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params=params)
-        else:
-            index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-        index.add_index(field_name="lexical", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-        name = self.collection(version, "passages")
-        self.client.create_collection(name, schema=schema, index_params=index)
-
-        texts = [data.passage_text(i) for i in range(len(data.passages))]
-        weights, vocabulary = _bm25_rows(texts)
-        vectors = data.passage_vectors
-        rows = (
-            {
-                "row": i,
-                "doc_id": span.doc_id,
-                "start": span.start,
-                "end": span.end,
-                "vector": vectors[i].tolist(),
-                "lexical": weights[i],
-            }
-            for i, span in enumerate(data.passages)
-        )
-        self._insert(name, rows)
-        return vocabulary
-
-    def _write_sentences(self, version: str, data: IndexData, dimension: int) -> None:
-        from pymilvus import DataType
-
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("row", DataType.INT64, is_primary=True)
-        schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
-        schema.add_field("start", DataType.INT64)
-        schema.add_field("end", DataType.INT64)
-        schema.add_field("kind", DataType.INT8)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-        index = self.client.prepare_index_params()
-        index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-        name = self.collection(version, "sentences")
-        self.client.create_collection(name, schema=schema, index_params=index)
-        vectors = dequantize_sentences(data.sentence_codes)
-        rows = (
-            {
-                "row": i,
-                "doc_id": span.doc_id,
-                "start": span.start,
-                "end": span.end,
-                "kind": int(data.sentence_kinds[i]),
-                "vector": vectors[i].tolist(),
-            }
-            for i, span in enumerate(data.sentences)
-        )
-        self._insert(name, rows)
-
-    def _write_meta(self, version: str, blobs: list[tuple[str, str]]) -> None:
-        """JSON texts in parts; Milvus wants a vector field in every collection, so a 2-d one
-        that is never searched."""
-        from pymilvus import DataType
-
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=128)
-        schema.add_field("body", DataType.VARCHAR, max_length=65_535)
-        schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
-        index = self.client.prepare_index_params()
-        index.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
-        name = self.collection(version, "meta")
-        self.client.create_collection(name, schema=schema, index_params=index)
-        for blob, text in blobs:
-            parts = [text[i : i + PART_CHARS] for i in range(0, len(text), PART_CHARS)] or [""]
-            rows = (
-                {"key": f"{blob}#{n}", "body": part, "unused": [0.0, 0.0]}
-                for n, part in enumerate(parts)
-            )
-            self._insert(name, rows)
-
-    def _insert(self, name: str, rows: Iterator[dict[str, Any]]) -> None:
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == INSERT_BATCH:
-                self.client.insert(name, batch)
-                batch = []
-        if batch:
-            self.client.insert(name, batch)
-        self.client.flush(name)
-
-    def _publish(self, version: str) -> None:
+    def publish(self, version: str) -> None:
         target = self.collection(version, "passages")
         if self.alias in self.client.list_aliases().get("aliases", []):
             self.client.alter_alias(target, self.alias)
         else:
             self.client.create_alias(target, self.alias)
 
-    def _drop(self, version: str) -> None:
+    def drop(self, version: str) -> None:
         for part in ("passages", "sentences", "meta"):
             name = self.collection(version, part)
             try:
@@ -424,11 +279,11 @@ class MilvusStore:
             except Exception as error:  # cleaning up after a failure: report, don't mask it
                 log.warning("could not drop %s: %s", name, error)
 
-    def _remove_old_versions(self, keep: str) -> None:
+    def remove_old_versions(self, keep: str) -> None:
         """Drop all but the newest previous version (requests in flight may still read it)."""
         older = [v for v in self._versions_present() if v < keep]
         for version in older[KEEP_OLD_VERSIONS:]:
-            self._drop(version)
+            self.drop(version)
 
     def clean_temp(self) -> None:
         """Drop the collections of versions newer than the published one: builds that stopped
@@ -445,130 +300,8 @@ class MilvusStore:
         }
         for version in started:
             if version > current:
-                self._drop(version)
+                self.drop(version)
 
-
-class MilvusIndex:
-    """One Milvus version opened for questions (the Milvus store's ``SearchIndex``)."""
-
-    def __init__(
-        self,
-        store: MilvusStore,
-        data: IndexData,
-        vocabulary: dict[str, int],
-        version: str,
-        built_at: str,
-    ) -> None:
-        self.store = store
-        self.client = store.client
-        self.data = data
-        self.vocabulary = vocabulary
-        self.version = version
-        self.built_at = built_at
-        self.passages = store.collection(version, "passages")
-        self.dimension = int(data.manifest["dimension"])
-        ef = data.manifest.get("ef_search")
-        self._dense_params: dict[str, Any] = {"metric_type": "IP"}
-        if isinstance(ef, int):
-            self._dense_params["params"] = {"ef": ef}
-        self._stems: dict[int, frozenset[str]] = {}
-
-    def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        hits = self.client.search(
-            self.passages,
-            data=[np.asarray(vector, np.float32).tolist()],
-            anns_field="vector",
-            limit=k,
-            search_params=self._dense_params,
-            output_fields=["row"],
-        )[0]
-        rows = np.array([hit["row"] for hit in hits], np.int64)
-        return rows, np.array([hit["distance"] for hit in hits], np.float64)
-
-    def _query_weights(self, tokens: list[str]) -> dict[int, float]:
-        """The question as a sparse vector: each known word's count (BM25 counts a word as often
-        as the question repeats it)."""
-        counts: dict[int, float] = {}
-        for token in tokens:
-            number = self.vocabulary.get(token)
-            if number is not None:
-                counts[number] = counts.get(number, 0.0) + 1.0
-        return counts
-
-    def _lexical(self, tokens: list[str], k: int, where: str = "") -> dict[int, float]:
-        query = self._query_weights(tokens)
-        if not query or k <= 0:
-            return {}
-        hits = self.client.search(
-            self.passages,
-            data=[query],
-            anns_field="lexical",
-            filter=where,
-            limit=k,
-            search_params={"metric_type": "IP"},
-            output_fields=["row"],
-        )[0]
-        return {int(hit["row"]): float(hit["distance"]) for hit in hits if hit["distance"] > 0}
-
-    def lexical_search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self._lexical(tokens, k)
-        rows = np.array(sorted(found), np.int64)
-        return rows, np.array([found[r] for r in rows.tolist()], np.float64)
-
-    def lexical_scores(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
-        if not len(rows):
-            return np.zeros(0, np.float64)
-        listed = ",".join(str(int(r)) for r in rows)
-        found = self._lexical(tokens, len(rows), where=f"row in [{listed}]")
-        return np.array([found.get(int(r), 0.0) for r in rows], np.float64)
-
-    def term_presence(self, tokens: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Read off the passages' own words (the same tokenizer as the sparse vectors)."""
-        stems = [self._passage_stems(int(r)) for r in rows]
-        return {t: np.array([t in s for s in stems], dtype=bool) for t in tokens}
-
-    def _passage_stems(self, row: int) -> frozenset[str]:
-        found = self._stems.get(row)
-        if found is None:
-            found = frozenset(bm25_tokenize(self.data.passage_text(row)))
-            if len(self._stems) < 200_000:
-                self._stems[row] = found
-        return found
-
-    def passage_vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        wanted = [int(r) for r in rows]
-        if not wanted:
-            return np.zeros((0, self.dimension), np.float32)
-        found = self.client.get(self.passages, ids=wanted, output_fields=["vector"])
-        by_row = {int(r["row"]): r["vector"] for r in found}
-        return np.asarray([by_row[r] for r in wanted], np.float32)
-
-    def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        return self.data.sentence_rows(rows)
-
-    def memory_bytes(self) -> dict[str, int]:
-        return {**self.data.nbytes(), "vocabulary": 64 * len(self.vocabulary)}
-
-
-def _bm25_rows(texts: list[str]) -> tuple[list[dict[int, float]], dict[str, int]]:
-    """Each passage's BM25 weights as a sparse vector, and the word numbering they use.
-
-    The weights are the embedded store's (``build_bm25``): one score per (word, passage) with
-    the collection's IDF folded in, so the inner product with the question's word counts is the
-    passage's BM25 score. Word numbers start at 1; 0 marks a passage without words."""
-    bm25 = build_bm25(texts)
-    scores = bm25.scores
-    indptr, indices = scores["indptr"], scores["indices"]
-    values = scores["data"].astype(np.float32)
-    vocabulary = {word: int(number) + 1 for word, number in bm25.vocab_dict.items()}
-    words = np.repeat(np.arange(len(indptr) - 1) + 1, np.diff(indptr))  # the word of each score
-    keep = (values > 0) & (indices < len(texts))
-    order = np.argsort(indices[keep], kind="stable")
-    passage, word, value = indices[keep][order], words[keep][order], values[keep][order]
-    bounds = np.searchsorted(passage, np.arange(len(texts) + 1))
-    rows: list[dict[int, float]] = []
-    for row in range(len(texts)):
-        span = slice(int(bounds[row]), int(bounds[row + 1]))
-        weights = dict(zip(word[span].tolist(), value[span].tolist(), strict=True))
-        rows.append(weights or {NO_WORDS: 1.0})
-    return rows, vocabulary
+    def write(self, data: IndexData, index_type: str, hnsw_m: int, ef_search: int) -> str:
+        """Write ``data`` as a new version and publish it (``qa.store.milvus_write``)."""
+        return write_version(self, data, index_type, hnsw_m, ef_search)
