@@ -115,7 +115,7 @@ class RayEmbedding:
     """``EmbedDocuments`` on Ray Data, in the Ray this process has joined.
 
     After a call, ``embedded_by`` holds the number of texts each Ray node (by node id) embedded.
-    The actor pool has one actor per CPU of the cluster, one CPU (and one torch thread) each.
+    The actor pool has one actor per CPU of the cluster, one CPU (and one model thread) each.
     """
 
     def __init__(
@@ -189,11 +189,16 @@ class _EmbedActor:
 
     def __init__(self, settings: Settings) -> None:
         import ray
-        import torch
 
-        torch.set_num_threads(1)  # one CPU per actor: more threads would fight the other actors
         self.batch_size = settings.embed_batch_size
         self.embedder = Embedder.from_settings(settings)
+        # One CPU per actor, so one thread: more would fight the other actors on the node.
+        if self.embedder.backend == "onnx":
+            self.embedder.onnx.workers = 1
+        else:
+            import torch
+
+            torch.set_num_threads(1)
         self.embedder.encode(["load the model now"])  # not in the first batch's time
         self.node = ray.get_runtime_context().get_node_id()
 
