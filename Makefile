@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned in pyproject.toml to the CPU build (2.13.0): no multi-GB CUDA download.
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# [scale]: Ray Data, for qa index build --ray and its tests.
+	$(BIN)/pip install --quiet -e '.[dev,scale]'
 	@touch $(STAMP)
 
 index: $(STAMP)
