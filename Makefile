@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned in pyproject.toml to the CPU build (2.13.0): no multi-GB CUDA download.
+	# [scale]: Milvus and Ray Data (docs/scale.md), for QA_STORE=milvus, qa index build --ray
+	# and their tests.
 	$(BIN)/pip install --quiet -e '.[dev,scale]'
 	@touch $(STAMP)
 

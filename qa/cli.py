@@ -29,9 +29,19 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from qa.app import compose
+    if args.ray is not None:  # chunked and embedded on a Ray cluster (qa.ray_build)
+        from qa.embedding import Embedder
+        from qa.ray_build import build_on_ray, require_ray
 
-    report = compose(_settings(args)).library.rebuild(full=args.full)
+        require_ray()  # before anything else: without Ray, a clear error and nothing created
+        settings = _settings(args)
+        report = build_on_ray(
+            settings, Embedder.from_settings(settings), args.ray or None, full=args.full
+        )
+    else:
+        from qa.app import compose
+
+        report = compose(_settings(args)).library.rebuild(full=args.full)
     for failure in report.failed:
         print(f"skipped {failure['source']}: {failure['error']}", file=sys.stderr)
     if args.json:
@@ -43,6 +53,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"unchanged {report.unchanged}, failed {len(report.failed)}; "
             f"embedded {report.embedded} passages in {report.seconds:.1f}s)"
         )
+        for node, texts in report.embedded_by.items():
+            print(f"  ray node {node}: {texts} texts embedded")
     return 0
 
 
@@ -300,6 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     build = with_paths(index.add_parser("build", help="embed new and changed documents"))
     build.add_argument("--full", action="store_true", help="re-embed everything")
     build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="chunk and embed on Ray: the cluster at ADDRESS (host:port), or without one a local "
+        "Ray on this machine's cores (needs pip install '.[scale]')",
+    )
     build.set_defaults(handler=cmd_build)
     with_paths(
         index.add_parser(

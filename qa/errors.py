@@ -48,3 +48,7 @@ class StorageUnavailable(QAError):
 class WriterBusy(QAError):
     """Another write (a rebuild, an upload, a delete) held the documents longer than a request
     may wait (``QA_WRITE_WAIT_S``)."""
+
+
+class RayUnavailable(QAError):
+    """A Ray build was asked for, but Ray Data is not installed or its cluster cannot be joined."""

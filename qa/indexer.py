@@ -42,6 +42,40 @@ ProgressCallback = Callable[[int, int], None]  # (done, total) passages+sentence
 
 
 @dataclass
+class Units:
+    """Passages and sentence units of documents: their spans, what the model reads for each, and
+    each sentence unit's kind. Rows run document by document, in the order given."""
+
+    passages: list[DocumentSpan] = field(default_factory=list)
+    passage_texts: list[str] = field(default_factory=list)
+    sentences: list[DocumentSpan] = field(default_factory=list)
+    sentence_texts: list[str] = field(default_factory=list)
+    kinds: list[int] = field(default_factory=list)
+
+    def extend(self, other: Units) -> None:
+        self.passages += other.passages
+        self.passage_texts += other.passage_texts
+        self.sentences += other.sentences
+        self.sentence_texts += other.sentence_texts
+        self.kinds += other.kinds
+
+
+@dataclass
+class Embedded:
+    """Fresh documents chunked and embedded: ``units`` with one vector per passage and per
+    sentence unit, in the same row order."""
+
+    units: Units
+    passage_vectors: np.ndarray  # float32, (passages, dimension)
+    sentence_vectors: np.ndarray  # float32, (sentence units, dimension)
+
+
+# The seam between a build and where it chunks and embeds: fresh documents -> Embedded. The
+# in-process build (``embed_in_process``) and the Ray build (``qa.ray_build``) differ only here.
+EmbedDocuments = Callable[[list[Document]], Embedded]
+
+
+@dataclass
 class BuildReport:
     """What a build did; ``qa index build --json`` prints it as one JSON object."""
 
@@ -56,6 +90,8 @@ class BuildReport:
     seconds: float = 0.0
     full: bool = False
     version: str | None = None
+    # Texts (passages and sentence units) embedded by each Ray node id; empty in-process.
+    embedded_by: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +106,7 @@ class BuildReport:
             "seconds": round(self.seconds, 3),
             "full": self.full,
             "version": self.version,
+            "embedded_by": self.embedded_by,
         }
 
 
@@ -116,18 +153,22 @@ def build_index(
     embedder: Embedder,
     full: bool = False,
     progress: ProgressCallback | None = None,
+    embed: EmbedDocuments | None = None,
 ) -> BuildReport:
     """Bring the index in line with the docs folder, holding the writer lock throughout.
 
-    A missing docs folder is refused before the lock is taken: taking it creates the index
-    folder, and a failed command must leave nothing behind."""
+    ``embed`` chunks and embeds the new and changed documents; by default in this process with
+    ``embedder`` (``qa.ray_build`` passes its Ray pipeline). A missing docs folder is refused
+    before the lock is taken: taking it creates the index folder, and a failed command must
+    leave nothing behind."""
     require_docs_folder(settings.docs_dir)
+    embed = embed or embed_in_process(settings, embedder, progress)
     with build_lock(settings.index_dir):
-        return _build_locked(settings, embedder, full, progress)
+        return _build_locked(settings, embedder, full, embed)
 
 
 def _build_locked(
-    settings: Settings, embedder: Embedder, full: bool, progress: ProgressCallback | None
+    settings: Settings, embedder: Embedder, full: bool, embed: EmbedDocuments
 ) -> BuildReport:
     began = time.perf_counter()
     report = BuildReport()
@@ -167,7 +208,7 @@ def _build_locked(
         report.version = previous.version
         return report
 
-    data = _assemble(settings, embedder, previous, kept, fresh, progress, report)
+    data = _assemble(previous, kept, fresh, embed, report)
     data.manifest = {
         **parameters,
         # What ``qa index verify`` compares the index with when no --docs is given.
@@ -200,12 +241,10 @@ def _previous_version(store: Store, parameters: dict[str, Any]) -> SearchIndex |
 
 
 def _assemble(
-    settings: Settings,
-    embedder: Embedder,
     previous: SearchIndex | None,
     kept: list[Document],
     fresh: list[Document],
-    progress: ProgressCallback | None,
+    embed: EmbedDocuments,
     report: BuildReport,
 ) -> IndexData:
     """Reuse stored rows for kept documents; chunk and embed the fresh ones; order by source.
@@ -213,7 +252,9 @@ def _assemble(
     Reused vectors are read back from the store and, being on the fixed code grids, encode to the
     very same codes (int8 sentence codes, and the 8-bit passage codes of an HNSW index).
     """
-    dimension = embedder.dimension
+    embedded = embed(fresh)
+    new = embedded.units
+    dimension = embedded.passage_vectors.shape[1]
     passages: list[DocumentSpan] = []
     sentences: list[DocumentSpan] = []
     passage_vectors: list[np.ndarray] = []
@@ -233,26 +274,12 @@ def _assemble(
         sentence_codes.append(quantize_sentences(previous.sentence_vectors(chosen)))
         sentence_kinds.append(stored.sentence_kinds[chosen])
 
-    new_passages: list[DocumentSpan] = []
-    new_sentences: list[DocumentSpan] = []
-    passage_inputs: list[str] = []
-    sentence_inputs: list[str] = []
-    kinds: list[int] = []
-    for doc in fresh:
-        for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
-            new_passages.append(DocumentSpan(doc.doc_id, chunk.start, chunk.end))
-            passage_inputs.append(passage_embedding_text(doc, chunk, settings.embed_title))
-        for unit in split_sentences(doc.text, settings.max_chars):
-            new_sentences.append(DocumentSpan(doc.doc_id, unit.start, unit.end))
-            sentence_inputs.append(reading_text(doc.text[unit.start : unit.end]))
-            kinds.append(int(unit.kind))
-    vectors = _embed_with_progress(embedder, passage_inputs + sentence_inputs, settings, progress)
-    passages += new_passages
-    sentences += new_sentences
-    passage_vectors.append(vectors[: len(passage_inputs)])
-    sentence_codes.append(quantize_sentences(vectors[len(passage_inputs) :]))
-    sentence_kinds.append(np.asarray(kinds, dtype=np.int8))
-    report.embedded = len(new_passages)
+    passages += new.passages
+    sentences += new.sentences
+    passage_vectors.append(embedded.passage_vectors)
+    sentence_codes.append(quantize_sentences(embedded.sentence_vectors))
+    sentence_kinds.append(np.asarray(new.kinds, dtype=np.int8))
+    report.embedded = len(new.passages)
 
     documents = {d.doc_id: d for d in sorted(kept + fresh, key=lambda d: d.source)}
     order = {doc_id: rank for rank, doc_id in enumerate(documents)}
@@ -266,6 +293,36 @@ def _assemble(
         sentence_codes=_stacked(sentence_codes, sentence_order, (0, dimension), np.int8),
         sentence_kinds=_stacked(sentence_kinds, sentence_order, (0,), np.int8),
     )
+
+
+def document_units(doc: Document, settings: Settings) -> Units:
+    """A document's passages and sentence units, with what the model reads for each."""
+    units = Units()
+    for chunk in chunk_text(doc.text, settings.max_chars, settings.overlap_sentences):
+        units.passages.append(DocumentSpan(doc.doc_id, chunk.start, chunk.end))
+        units.passage_texts.append(passage_embedding_text(doc, chunk, settings.embed_title))
+    for unit in split_sentences(doc.text, settings.max_chars):
+        units.sentences.append(DocumentSpan(doc.doc_id, unit.start, unit.end))
+        units.sentence_texts.append(reading_text(doc.text[unit.start : unit.end]))
+        units.kinds.append(int(unit.kind))
+    return units
+
+
+def embed_in_process(
+    settings: Settings, embedder: Embedder, progress: ProgressCallback | None = None
+) -> EmbedDocuments:
+    """The default ``EmbedDocuments``: chunk, then embed passages and sentence units in batches."""
+
+    def embed(fresh: list[Document]) -> Embedded:
+        units = Units()
+        for doc in fresh:
+            units.extend(document_units(doc, settings))
+        texts = units.passage_texts + units.sentence_texts
+        vectors = _embed_with_progress(embedder, texts, settings, progress)
+        split = len(units.passage_texts)
+        return Embedded(units, vectors[:split], vectors[split:])
+
+    return embed
 
 
 def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str:
