@@ -25,23 +25,30 @@ from qa.cli import main
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
-from qa.store import IndexData, load_version
+from qa.store import SearchIndex, load_version, open_store
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None, reason="Ray is not installed (pip install '.[scale]')"
 )
 
 
-def assert_same_index(expected: IndexData, actual: IndexData) -> None:
+def assert_same_index(expected_index: SearchIndex, actual_index: SearchIndex) -> None:
     """Same documents, the same passages and sentence units at the same offsets, and the same
-    vectors: passages to 1e-6, sentence units' int8 codes exactly."""
+    vectors: passages to 1e-6, sentence units' int8 codes exactly; whichever the store."""
+    expected, actual = expected_index.data, actual_index.data
     assert actual.documents == expected.documents
     assert list(actual.passages) == list(expected.passages)
     assert list(actual.sentences) == list(expected.sentences)
-    rows = range(len(expected.passages))
-    np.testing.assert_allclose(actual.passage_rows(rows), expected.passage_rows(rows), atol=1e-6)
+    rows = np.arange(len(expected.passages))
+    np.testing.assert_allclose(
+        actual_index.passage_vectors(rows), expected_index.passage_vectors(rows), atol=1e-6
+    )
     np.testing.assert_array_equal(actual.sentence_codes, expected.sentence_codes)
     np.testing.assert_array_equal(actual.sentence_kinds, expected.sentence_kinds)
+
+
+def opened(settings: Settings) -> SearchIndex:
+    return open_store(settings).open()
 
 
 def test_without_ray_the_build_says_how_to_install_it_and_creates_nothing(
@@ -59,7 +66,7 @@ def test_without_ray_the_build_says_how_to_install_it_and_creates_nothing(
 @needs_ray
 @pytest.mark.slow
 def test_ray_build_gives_the_in_process_index_and_embeds_only_what_changed(
-    settings: Settings, embedder: Embedder, docs_dir: Path
+    settings: Settings, embedder: Embedder, docs_dir: Path, milvus_settings: Settings
 ) -> None:
     from qa.ray_build import build_on_ray, ray_cluster
 
@@ -71,9 +78,9 @@ def test_ray_build_gives_the_in_process_index_and_embeds_only_what_changed(
         assert sum(report.embedded_by.values()) == len(
             load_version(on_ray.index_dir).data.passages
         ) + len(load_version(on_ray.index_dir).data.sentences)
-        assert_same_index(
-            load_version(settings.index_dir).data, load_version(on_ray.index_dir).data
-        )
+        assert_same_index(opened(settings), opened(on_ray))
+        build_on_ray(milvus_settings, embedder)  # into the other store: the same index
+        assert_same_index(opened(settings), opened(milvus_settings))
 
         # One new and one changed document: only they go to Ray, the rest keep their vectors.
         first = sorted(docs_dir.iterdir())[0]
@@ -91,7 +98,7 @@ def test_ray_build_gives_the_in_process_index_and_embeds_only_what_changed(
         s.doc_id in fresh for s in data.sentences
     )
     assert sum(report.embedded_by.values()) == texts
-    assert_same_index(load_version(settings.index_dir).data, data)
+    assert_same_index(opened(settings), opened(on_ray))
 
 
 def _free_port() -> int:
@@ -207,12 +214,23 @@ def two_node_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @needs_ray
 @pytest.mark.slow
 def test_two_node_cluster_builds_the_seeds_with_both_nodes_embedding(
-    two_node_cluster: str, tmp_path: Path, docs_dir: Path, capsys: pytest.CaptureFixture
+    two_node_cluster: str, tmp_path: Path, docs_dir: Path
 ) -> None:
+    """Through a real ``qa index build --ray ADDRESS`` process, as a user joins a cluster (and
+    apart from the Ray sessions other tests started in this process)."""
     index = tmp_path / "index"
     arguments = ["--docs", str(docs_dir), "--index", str(index), "--json"]
-    assert main(["index", "build", "--ray", two_node_cluster, *arguments]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    command = [sys.executable, "-m", "qa.cli", "index", "build", "--ray", two_node_cluster]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    built = subprocess.run(
+        [*command, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**env, **_CLUSTER_ENV},
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    report = json.loads(built.stdout.strip().splitlines()[-1])
     data = load_version(index).data
     assert report["documents"] == 5 and report["passages"] == len(data.passages)
     assert len(report["embedded_by"]) == 2, report["embedded_by"]  # two node ids
