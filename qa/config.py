@@ -224,6 +224,8 @@ def shown_default(name: str) -> str:
         return f"`{value}`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
+    if value == "":
+        return "empty"
     return f"`{value}`"
 
 
