@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from qa.store.milvus import MilvusStore
 
 STEMS_CACHE = 200_000  # passages whose words are kept between questions (about 40 MB)
+VECTORS_CACHE = 20_000  # passage vectors kept between questions (about 30 MB at 384 dimensions)
 
 
 class MilvusIndex:
@@ -43,6 +44,9 @@ class MilvusIndex:
         if isinstance(ef, int):
             self._dense_params["params"] = {"ef": ef}
         self._stems: dict[int, frozenset[str]] = {}
+        # Vectors of passages a dense search returned, so that scoring them again (near-duplicate
+        # folding) needs no second round trip; bounded, the oldest dropped first.
+        self._vectors: dict[int, np.ndarray] = {}
 
     def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         hits = self.client.search(
@@ -51,10 +55,18 @@ class MilvusIndex:
             anns_field="vector",
             limit=k,
             search_params=self._dense_params,
-            output_fields=["row"],
+            output_fields=["row", "vector"],
         )[0]
         rows = np.array([hit["row"] for hit in hits], np.int64)
+        self._remember({int(hit["row"]): hit["entity"]["vector"] for hit in hits})
         return rows, np.array([hit["distance"] for hit in hits], np.float64)
+
+    def _remember(self, vectors: dict[int, Any]) -> None:
+        for row, vector in vectors.items():
+            self._vectors.pop(row, None)
+            self._vectors[row] = np.asarray(vector, np.float32)
+        while len(self._vectors) > VECTORS_CACHE:
+            self._vectors.pop(next(iter(self._vectors)))
 
     def _query_weights(self, tokens: list[str]) -> dict[int, float]:
         """The question as a sparse vector: each known word's count (BM25 counts a word as often
@@ -110,9 +122,14 @@ class MilvusIndex:
         wanted = [int(r) for r in rows]
         if not wanted:
             return np.zeros((0, self.dimension), np.float32)
-        found = self.client.get(self.passages, ids=wanted, output_fields=["vector"])
-        by_row = {int(r["row"]): r["vector"] for r in found}
-        return np.asarray([by_row[r] for r in wanted], np.float32)
+        known = dict(self._vectors)  # a copy: other requests may change the cache meanwhile
+        missing = [r for r in wanted if r not in known]
+        if missing:
+            found = self.client.get(self.passages, ids=missing, output_fields=["vector"])
+            fetched = {int(r["row"]): np.asarray(r["vector"], np.float32) for r in found}
+            known.update(fetched)
+            self._remember(fetched)
+        return np.asarray([known[r] for r in wanted], np.float32)
 
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         return self.data.sentence_rows(rows)
