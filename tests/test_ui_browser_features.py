@@ -6,15 +6,16 @@ Screenshots of the feedback buttons go to test-artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bench.server import LiveServer, live_server
-from qa.config import PROJECT_ROOT, Settings
-from ui.screenshots import ANSWER_TIMEOUT_MS, VIEWPORTS, ask, launch_browser
+from bench.server import LiveServer
+from qa.config import PROJECT_ROOT
+from ui.screenshots import ANSWER_TIMEOUT_MS, VIEWPORTS, ask
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,22 +26,10 @@ UNANSWERABLE = "What is the airspeed velocity of an unladen swallow?"
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+    serve_seeds: Callable[..., AbstractContextManager[LiveServer]],
 ) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("ui-features")
-    copied = copy_seeds_index(root)
-    env = {"QA_ANSWER_WORKERS": "0", "QA_DATA_DIR": str(root / "data")}
-    with live_server(copied.docs_dir, copied.index_dir, env=env) as running:
+    with serve_seeds("ui-features", {"QA_ANSWER_WORKERS": "0"}) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    playwright: Playwright
-    with sync_playwright() as playwright:
-        chromium = launch_browser(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
