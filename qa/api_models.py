@@ -174,6 +174,12 @@ class WatchOut(BaseModel):
     last_error: str | None
 
 
+class FeedbackCountsOut(BaseModel):
+    up: int
+    down: int
+    total: int
+
+
 class HealthOut(BaseModel):
     status: str
     model: str
@@ -192,6 +198,9 @@ class HealthOut(BaseModel):
         "every QA_RECONCILE_EVERY_S)."
     )
     watch: WatchOut | None = Field(None, description="The docs folder watch (qa serve --watch).")
+    feedback: FeedbackCountsOut = Field(
+        description="Readers' verdicts stored so far (POST /feedback, the chat's thumbs)."
+    )
 
 
 class StoredOut(BaseModel):

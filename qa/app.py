@@ -43,13 +43,15 @@ class QAApp:
     watch: DocsWatch  # the docs folder indexing itself (QA_WATCH)
 
     def health(self) -> dict[str, Any]:
-        """/health: what is served, the writer's progress, the answer workers running."""
+        """/health: what is served, the writer's progress, the answer workers running, the
+        readers' feedback so far."""
         return {
             **self.service.health(),
             "rebuild": self.library.status.as_dict(),
             "answer_workers": self.asker.workers,
             "reconciled": self.reconciler.last.as_dict(),
             "watch": self.watch.status.as_dict(),
+            "feedback": self.feedback.store.counts(),
         }
 
     async def start(self) -> None:

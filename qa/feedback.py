@@ -111,6 +111,7 @@ class FeedbackStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / FEEDBACK_FILE
         self._lock = threading.Lock()  # one writer at a time in this process
+        self._counted: tuple[object, dict[str, int]] | None = None  # (file signature, counts)
 
     @contextmanager
     def _connect(self, create: bool) -> Iterator[sqlite3.Connection | None]:
@@ -149,7 +150,32 @@ class FeedbackStore:
             return [dict(r) for r in connection.execute("SELECT * FROM feedback ORDER BY id")]
 
     def counts(self) -> dict[str, int]:
-        """Rows by verdict, and all of them (what the Documents tab and /health show)."""
+        """Rows by verdict, and all of them (what the Documents tab and /health show).
+
+        Read again only when the file or its write-ahead log has changed since the last read
+        (any process may have written): /health answers on the event loop, and opens no
+        database while nothing was added."""
+        signature = self._signature()
+        counted = self._counted
+        if counted is not None and counted[0] == signature:
+            return dict(counted[1])
+        counts = self._read_counts()
+        self._counted = (signature, counts)  # a write in between only makes the next call read
+        return dict(counts)
+
+    def _signature(self) -> object:
+        """Modification time and size of the file and of its write-ahead log (None if absent)."""
+        marks: list[tuple[int, int] | None] = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                stat = path.stat()
+            except OSError:
+                marks.append(None)
+            else:
+                marks.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(marks)
+
+    def _read_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(VERDICTS, 0)
         with self._connect(create=False) as connection:
             if connection is not None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from bench.server import LiveServer, live_server
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedding import Embedder
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 SEEDS = PROJECT_ROOT / "seeds"
 
@@ -80,6 +86,37 @@ def copy_seeds_index(seeds_index: Settings) -> Callable[[Path], Settings]:
         )
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def serve_seeds(
+    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+) -> Callable[..., AbstractContextManager[LiveServer]]:
+    """``serve_seeds(name, env)``: a real ``qa serve`` over a private copy of the seeds and their
+    session index (so it only loads), with a data folder of its own (feedback stays there);
+    ``env`` adds ``QA_*`` settings. A context manager: the server stops on leaving it."""
+
+    @contextmanager
+    def serve(name: str, env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+        copied = copy_seeds_index(tmp_path_factory.mktemp(name))
+        environment = {"QA_DATA_DIR": str(copied.data_dir), **(env or {})}
+        with live_server(copied.docs_dir, copied.index_dir, env=environment) as running:
+            yield running
+
+    return serve
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's) for one module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.screenshots import launch_browser
+
+    with sync_playwright() as playwright:
+        chromium = launch_browser(playwright)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,23 @@ def test_the_latest_verdict_on_a_question_wins(tmp_path: Path, service: QAServic
     assert (report.entries, report.questions, report.skipped) == (2, 0, 1)
 
 
+def test_counts_follow_writes_of_another_store_on_the_same_file(
+    tmp_path: Path, service: QAService
+) -> None:
+    """Counts are kept between reads (``/health`` asks often) but follow every write, this
+    store's and another's (another process over the same data folder)."""
+    reader, writer = _store(tmp_path), _store(tmp_path)
+    assert reader.counts() == {"up": 0, "down": 0, "total": 0}
+    _add(writer, service, Verdict("a bare thumbs down", "down"))
+    assert reader.counts() == {"up": 0, "down": 1, "total": 1}
+    assert reader.counts() == {"up": 0, "down": 1, "total": 1}  # read again while unchanged
+    for number in range(3):
+        _add(writer, service, Verdict(f"question {number}", "up"))
+        assert reader.counts() == {"up": number + 1, "down": 1, "total": number + 2}
+    _add(reader, service, Verdict("its own", "down"))
+    assert reader.counts() == writer.counts() == {"up": 3, "down": 2, "total": 5}
+
+
 def test_rows_can_be_neither_changed_nor_deleted(tmp_path: Path, service: QAService) -> None:
     store = _store(tmp_path)
     _add(store, service, Verdict(SAMPLE, "down"))

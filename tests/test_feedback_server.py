@@ -81,6 +81,11 @@ def test_feedback_round_trip_survives_rebuild_and_restart(
 
     with live_server(copied.docs_dir, copied.index_dir, env=env) as server:
         assert httpx.get(server.url + "feedback/counts").json() == {"up": 2, "down": 1, "total": 3}
+        assert httpx.get(server.url + "health").json()["feedback"] == {
+            "up": 2,
+            "down": 1,
+            "total": 3,
+        }
 
     exported = tmp_path / "feedback_qa.jsonl"
     export = _qa("feedback", "export", "--out", str(exported), data=data)
@@ -93,3 +98,26 @@ def test_feedback_round_trip_survives_rebuild_and_restart(
     assert (report["answerable"], report["unanswerable"]) == (1, 1)
     assert report["answer_accuracy"] == 1.0 and report["abstained_correctly"] == 1
     assert report["hit_at_1"] == 1.0
+
+
+def test_health_shows_the_feedback_counts(
+    tmp_path: Path, copy_seeds_index: Callable[[Path], Settings]
+) -> None:
+    copied = copy_seeds_index(tmp_path)
+    env = {"QA_DATA_DIR": str(tmp_path / "data"), "QA_ANSWER_WORKERS": "0"}
+    with live_server(copied.docs_dir, copied.index_dir, env=env) as server:
+        health = httpx.get(server.url + "health")
+        assert health.status_code == 200
+        assert health.json()["feedback"] == {"up": 0, "down": 0, "total": 0}  # no file yet
+
+        assert _thumb(server, _ask(server, SAMPLE), "down").status_code == 200
+        assert httpx.get(server.url + "health").json()["feedback"] == {
+            "up": 0,
+            "down": 1,
+            "total": 1,
+        }
+        assert _thumb(server, _ask(server, OTHER), "up").status_code == 200
+        assert _thumb(server, _ask(server, UNANSWERABLE), "up").status_code == 200
+        counts = httpx.get(server.url + "health").json()["feedback"]
+        assert counts == {"up": 2, "down": 1, "total": 3}
+        assert counts == httpx.get(server.url + "feedback/counts").json()

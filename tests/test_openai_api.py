@@ -4,14 +4,13 @@ process on loopback (one server for the module: nothing here writes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 from openai import OpenAI, UnprocessableEntityError
 
-from bench.server import LiveServer, live_server
-from qa.config import Settings
+from bench.server import LiveServer
 from qa.question import MAX_ASK_BODY
 
 pytestmark = pytest.mark.slow
@@ -22,13 +21,10 @@ UNANSWERABLE = "What is the airspeed velocity of an unladen swallow?"
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
+    serve_seeds: Callable[..., AbstractContextManager[LiveServer]],
 ) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("openai")
-    copied = copy_seeds_index(root)
     # One answer worker: answers come back through the worker's JSON, as on a served machine.
-    env = {"QA_ANSWER_WORKERS": "1", "QA_DATA_DIR": str(root / "data")}
-    with live_server(copied.docs_dir, copied.index_dir, env=env) as running:
+    with serve_seeds("openai", {"QA_ANSWER_WORKERS": "1"}) as running:
         yield running
 
 

@@ -108,15 +108,26 @@ def test_page_image_highlights_the_answer(client: TestClient) -> None:
     assert marked.status_code == 200 and marked.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(marked.content)).convert("RGB")
     assert max(image.size) <= 1400
-    before = Image.open(io.BytesIO(plain.content)).convert("RGB")
+    changed, orange = highlighted_pixels(marked.content, plain.content)
+    assert changed  # something is highlighted ...
+    assert orange  # ... and the answer in its own colour
+
+
+def highlighted_pixels(
+    marked: bytes, plain: bytes
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Sampled pixels where the highlighted PNG differs from the plain one, and those of them
+    in the answer's colour (the browser test of the source card's page link checks them too)."""
+    image = Image.open(io.BytesIO(marked)).convert("RGB")
+    before = Image.open(io.BytesIO(plain)).convert("RGB")
+    assert image.size == before.size
     changed = [
         xy
         for xy in ((x, y) for x in range(0, image.width, 3) for y in range(0, image.height, 3))
         if image.getpixel(xy) != before.getpixel(xy)
     ]
-    assert changed  # something is highlighted ...
     orange = [xy for xy in changed if _near(image.getpixel(xy), ANSWER_FILL[:3])]
-    assert orange  # ... and the answer in its own colour
+    return changed, orange
 
 
 def _near(pixel: tuple[int, ...], colour: tuple[int, ...]) -> bool:

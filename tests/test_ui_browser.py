@@ -7,18 +7,20 @@ Screenshots go to test-artifacts/ (git-ignored) for CI to keep.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from bench.server import LiveServer, live_server, wait_for_answer_workers
-from qa.config import PROJECT_ROOT, Settings
-from ui.screenshots import ANSWER_TIMEOUT_MS, VIEWPORTS, ask, capture_with, launch_browser
+from bench.server import LiveServer, wait_for_answer_workers
+from qa.config import PROJECT_ROOT
+from ui.screenshots import ANSWER_TIMEOUT_MS, VIEWPORTS, ask, capture_with
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
+ServeSeeds = Callable[..., AbstractContextManager[LiveServer]]  # conftest's serve_seeds
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SAMPLE = "Which borough stayed good in 2019?"
@@ -54,22 +56,10 @@ class Watched:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
-) -> Iterator[LiveServer]:
-    copied = copy_seeds_index(tmp_path_factory.mktemp("ui-browser"))
-    with live_server(copied.docs_dir, copied.index_dir) as running:
+def server(serve_seeds: ServeSeeds) -> Iterator[LiveServer]:
+    with serve_seeds("ui-browser") as running:
         wait_for_answer_workers(running)  # the chat's questions reach the workers
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    playwright: Playwright
-    with sync_playwright() as playwright:
-        chromium = launch_browser(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _open(browser: Browser, server: LiveServer, viewport: tuple[int, int]) -> Watched:
@@ -258,12 +248,9 @@ TOKEN = "browser-token-4711"
 
 
 @pytest.fixture(scope="module")
-def token_server(
-    tmp_path_factory: pytest.TempPathFactory, copy_seeds_index: Callable[[Path], Settings]
-) -> Iterator[LiveServer]:
-    copied = copy_seeds_index(tmp_path_factory.mktemp("ui-browser-token"))
+def token_server(serve_seeds: ServeSeeds) -> Iterator[LiveServer]:
     env = {"QA_ADMIN_TOKEN": TOKEN, "QA_ANSWER_WORKERS": "0"}
-    with live_server(copied.docs_dir, copied.index_dir, env=env) as running:
+    with serve_seeds("ui-browser-token", env) as running:
         yield running
 
 
