@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.chunking import chunk_text, split_sentences
+from qa.config import PROJECT_ROOT, Settings
 from qa.documents import iter_document_paths
 
 _DIGIT = re.compile(r"\d")
@@ -105,3 +106,12 @@ def sample_questions(corpus: Corpus, count: int, seed: int = 1) -> list[str]:
         phrase = " ".join(words[start : start + rng.randint(4, 8)]).strip(".,;:\"'“”")
         questions.append(f"{rng.choice(['What', 'Who', 'When', 'Why'])} about {phrase}?")
     return questions
+
+
+def corpus_in(docs_dir: Path, settings: Settings, passages: int, seed: int = 0) -> Corpus:
+    """The benchmark corpus for ``settings``' chunking, written into ``docs_dir``."""
+    corpus = synthetic_corpus(
+        PROJECT_ROOT / "seeds", passages, settings.max_chars, settings.overlap_sentences, seed
+    )
+    write_corpus(corpus, docs_dir)
+    return corpus

@@ -114,7 +114,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
 
 def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     from bench.backends import build_workload, dev_hit_at_1, load_embedders, throughput
-    from bench.corpus import sample_questions, synthetic_corpus, write_corpus
+    from bench.corpus import corpus_in, sample_questions
     from bench.latency import floor_of, in_process_latency
     from bench.measure import Stopwatch, folder_bytes, peak_rss_mb, progress
     from qa.config import get_settings
@@ -139,14 +139,7 @@ def _run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
     docs = work / "docs"
-    corpus = synthetic_corpus(
-        PROJECT_ROOT / "seeds",
-        options.passages,
-        base.max_chars,
-        base.overlap_sentences,
-        options.seed,
-    )
-    write_corpus(corpus, docs)
+    corpus = corpus_in(docs, base, options.passages, options.seed)
     progress(f"corpus: {len(corpus.documents)} documents, {len(corpus.passages)} passages")
     settings = base.model_copy(update={"docs_dir": docs, "index_dir": work / "index"})
     questions = sample_questions(corpus, options.queries)

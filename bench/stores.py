@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.corpus import Corpus, synthetic_corpus, write_corpus
+from bench.corpus import Corpus, corpus_in
 from bench.measure import Stopwatch, percentile, progress
 from bench.milvus_server import milvus_server
-from qa.config import PROJECT_ROOT, Settings, get_settings
+from qa.config import Settings, get_settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever
@@ -72,14 +72,7 @@ def questions_with_phrases(corpus: Corpus, count: int, seed: int = 1) -> list[tu
 
 def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     base = get_settings()
-    corpus = synthetic_corpus(
-        PROJECT_ROOT / "seeds",
-        options.passages,
-        base.max_chars,
-        base.overlap_sentences,
-        options.seed,
-    )
-    write_corpus(corpus, work / "docs")
+    corpus = corpus_in(work / "docs", base, options.passages, options.seed)
     embedded = base.model_copy(
         update={"docs_dir": work / "docs", "index_dir": work / "index", "store": "embedded"}
     )
