@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from qa.layout import Block, Kind, blocks
 
 # Bump when the splitting rules change: stored passages then no longer match and are rebuilt.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -43,6 +43,7 @@ _ABBREVIATIONS = {
 # A passage may end at a paragraph boundary instead of mid-paragraph once it holds this share
 # of max_chars: passages that follow the text's own divisions are whole thoughts.
 _PARAGRAPH_BREAK_SHARE = 0.5
+_STARTS = (Kind.HEADING, Kind.TERM)  # units that start a passage
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Unit(Span):
 
     kind: Kind = Kind.PROSE
     block: int = 0  # which block of the document it lies in
+    entry: int = -1  # which definition-list entry it is part of (``qa.definitions``), if any
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Chunk:
     start: int
     end: int
     sentences: tuple[Unit, ...]
-    heading: Span | None = None  # the nearest heading before the passage, if outside it
+    heading: Span | None = None  # the passage's context: its section heading, or its term
 
 
 def split_units(text: str, max_chars: int) -> list[Unit]:
@@ -82,7 +84,7 @@ def split_units(text: str, max_chars: int) -> list[Unit]:
             spans = _code_pieces(text, block, max_chars)
         else:
             spans = _trimmed_pieces(text, block.start, block.end, max_chars)
-        units += [Unit(s.start, s.end, block.kind, number) for s in spans]
+        units += [Unit(s.start, s.end, block.kind, number, block.entry) for s in spans]
     return units
 
 
@@ -163,37 +165,47 @@ def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Spa
 def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> list[Chunk]:
     """Pack consecutive units into passages of at most ``max_chars`` characters.
 
-    A heading starts a passage; a passage that has to end inside a paragraph ends at the last
-    paragraph boundary instead, if one lies past half its room. A passage after a break repeats
-    the last ``overlap_sentences`` units of the one before (when they fit and no heading comes
-    between), so an answer straddling the break, or a lead-in and the quote it introduces, is
-    whole in one passage.
+    A heading starts a passage, and so does a definition-list term (each option of a man page
+    is then a passage of its own, not shared with its neighbours, whose words it shares); a
+    passage that has to end inside a paragraph ends at the last paragraph boundary instead, if
+    one lies past half its room. A passage after a break repeats the last ``overlap_sentences``
+    units of the one before (when they fit and no heading or term comes between), so an answer
+    straddling the break, or a lead-in and the quote it introduces, is whole in one passage.
+
+    Each passage's context (read with it by the embedder) is the term of the entry it continues,
+    or else the nearest heading before it.
     """
     units = split_units(text, max_chars)
     chunks: list[Chunk] = []
     heading: Span | None = None
+    terms: dict[int, Unit] = {}
     first = 0
     while first < len(units):
         last = first
         while last + 1 < len(units) and units[last + 1].end - units[first].start <= max_chars:
             following = units[last + 1]
-            if following.kind == Kind.HEADING and any(
-                u.kind != Kind.HEADING for u in units[first : last + 1]
+            if following.kind in _STARTS and any(
+                u.kind not in _STARTS for u in units[first : last + 1]
             ):
                 break
             last += 1
         last = _at_paragraph_end(units, first, last, max_chars)
-        context = heading if heading is not None and heading.end <= units[first].start else None
+        opening = units[first]
+        context: Span | None = terms.get(opening.entry) if opening.kind != Kind.TERM else None
+        if context is None and heading is not None and heading.end <= opening.start:
+            context = heading
         chunks.append(
-            Chunk(units[first].start, units[last].end, tuple(units[first : last + 1]), context)
+            Chunk(opening.start, units[last].end, tuple(units[first : last + 1]), context)
         )
         for unit in units[first : last + 1]:
             if unit.kind == Kind.HEADING:
                 heading = unit
+            elif unit.kind == Kind.TERM:
+                terms[unit.entry] = unit
         if last + 1 >= len(units):
             break
         next_first = last + 1
-        if units[next_first].kind != Kind.HEADING:
+        if units[next_first].kind not in _STARTS:
             for back in range(min(overlap_sentences, last - first), 0, -1):
                 if units[last + 1].end - units[last + 1 - back].start <= max_chars:
                     next_first = last + 1 - back

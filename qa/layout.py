@@ -1,5 +1,6 @@
 """Reading a text's layout: which line breaks are wraps and which end something, and what kind of
-block each run of lines is (prose, heading, list item, table row, code).
+block each run of lines is (prose, heading, list item, table row, code, a definition list's
+term: see ``qa.definitions``).
 
 Hard-wrapped text (licences, RFCs, manuals, mail, man pages) breaks lines wherever the next word
 did not fit; other text breaks lines only where a paragraph, heading or list item ends. The
@@ -15,6 +16,9 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+from qa.definitions import STEP, entries
+from qa.lines import ENDS_SENTENCE, Line, is_blank, lines_of, looks_like_code, starts_item
+
 # A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
 _WRAP_SLACK = 2
 _MIN_WRAP_WIDTH = 40  # narrower columns are tables or verse, not wrapped prose
@@ -25,19 +29,9 @@ _WRAPPED_SHARE = 0.6  # of those, how many must end near the width
 _MID_SENTENCE_SHARE = 0.25  # ... and how many must end mid-sentence
 _HEADING_MAX_CHARS = 120
 
-# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)"; not "a." (a wrapped line may
-# start with an initial or an abbreviation's last letter).
-_BULLET = re.compile(r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s+\S")
 _FENCE = re.compile(r"(```|~~~)")
-_PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
-_ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
-_CODE_START = re.compile(
-    r"(?:def|class|import|from|return|if|elif|else|for|while|try|except|with|print|var|let|"
-    r"const|function|public|private|static|void|int|#include|@)\b"
-)
-_CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
 
 
 class Kind(IntEnum):
@@ -48,20 +42,7 @@ class Kind(IntEnum):
     LIST_ITEM = 2
     TABLE_ROW = 3
     CODE = 4
-
-
-@dataclass(frozen=True)
-class Line:
-    start: int  # offset of the first character, indentation included
-    end: int  # offset after the last non-whitespace character
-    indent: int  # leading whitespace, tabs counted to the next multiple of 8
-
-    def text(self, text: str) -> str:
-        return text[self.start : self.end]
-
-    @property
-    def width(self) -> int:
-        return self.indent + (self.end - self.start - self.indent)
+    TERM = 5  # a definition list's term (an option's flags): its description's heading
 
 
 @dataclass(frozen=True)
@@ -71,40 +52,7 @@ class Block:
     start: int
     end: int
     kind: Kind
-
-
-def lines_of(text: str) -> list[Line]:
-    """Every line with its offsets; blank lines are kept (as lines whose end equals their start)."""
-    found = []
-    position = 0
-    for raw in text.splitlines(keepends=True):
-        body = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        stripped = body.rstrip()
-        leading = body[: len(body) - len(body.lstrip())]
-        indent = len(leading.expandtabs(8))
-        if stripped.strip():
-            found.append(Line(position + len(leading), position + len(stripped), indent))
-        else:
-            found.append(Line(position, position, 0))
-        position += len(raw)
-    return found
-
-
-def _is_blank(line: Line) -> bool:
-    return line.end <= line.start
-
-
-def looks_like_code(line: str) -> bool:
-    """An interpreter or shell line, or one dense with the symbols code is written in."""
-    stripped = line.strip()
-    if _PROMPT.match(stripped) or _CODE_START.match(stripped) and _symbol_share(stripped) > 0.05:
-        return True
-    return _symbol_share(stripped) > 0.18 and not _ENDS_SENTENCE.search(stripped)
-
-
-def _symbol_share(line: str) -> float:
-    visible = [c for c in line if not c.isspace()]
-    return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
+    entry: int = -1  # the definition-list entry it is part of (its term or description)
 
 
 def wrap_width(text: str, lines: list[Line]) -> int | None:
@@ -114,12 +62,15 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     can be): in wrapped text most of them end mid-sentence and close to one width."""
     widths = []
     mid_sentence = 0
-    written = sum(1 for line in lines if not _is_blank(line))
+    written = sum(1 for line in lines if not is_blank(line))
     for line, following in zip(lines, lines[1:], strict=False):
-        if _is_blank(line) or _is_blank(following) or looks_like_code(line.text(text)):
+        if is_blank(line) or is_blank(following) or looks_like_code(line.text(text)):
+            continue
+        if following.indent >= line.indent + STEP:
+            written -= 1  # a term and its description, a lead-in and its example: no wrap can be
             continue
         widths.append(line.width)
-        mid_sentence += not _ENDS_SENTENCE.search(line.text(text))
+        mid_sentence += not ENDS_SENTENCE.search(line.text(text))
     if len(widths) < max(_MIN_WRAP_EVIDENCE, _CONTINUING_SHARE * written):
         return None
     ordered = sorted(widths)
@@ -137,22 +88,34 @@ def _first_word_length(text: str, line: Line) -> int:
     return len(body.split(None, 1)[0]) if body else 0
 
 
-def _starts_item(body: str) -> bool:
-    return bool(_BULLET.match(body))
-
-
 def blocks(text: str) -> list[Block]:
-    """The text's blocks in order: paragraphs (wraps joined), headings, list items, table rows
-    and code blocks, each with its kind."""
+    """The text's blocks in order: paragraphs (wraps joined), headings, list items, table rows,
+    code blocks and definition-list terms, each with its kind; a block inside a definition-list
+    entry carries the entry's number (``qa.definitions``)."""
     lines = lines_of(text)
     width = wrap_width(text, lines)
+    listed = entries(text, lines)
+    owner = [-1] * len(lines)  # the innermost entry each line belongs to
+    for number, entry in enumerate(listed):
+        owner[entry.term : entry.last + 1] = [number] * (entry.last + 1 - entry.term)
+    terms = {entry.term: number for number, entry in enumerate(listed)}
     found: list[Block] = []
     group: list[Line] = []
     fenced = False
+    current = -1  # the entry of the lines in ``group``
 
     def close(kind: Kind | None = None) -> None:
         if group:
-            found.append(Block(group[0].start, group[-1].end, kind or _kind(text, group, width)))
+            found_kind = kind or _kind(text, group, width)
+            start = group[0].start
+            if current >= 0 and kind is None:
+                entry = listed[current]
+                if entry.bullet and start == entry.body_start:
+                    found_kind = Kind.LIST_ITEM  # "o      text", as groff marks an item
+                    start = lines[entry.term].start
+                elif found_kind == Kind.HEADING:
+                    found_kind = Kind.PROSE  # a description needs no full stop to be one
+            found.append(Block(start, group[-1].end, found_kind, current))
             group.clear()
 
     for index, line in enumerate(lines):
@@ -163,16 +126,27 @@ def blocks(text: str) -> list[Block]:
                 fenced = False
                 close(Kind.CODE)
             continue
-        if _is_blank(line):
+        if is_blank(line):
             close()
             continue
         if _FENCE.match(body.strip()):
             close()
+            current = owner[index]
             group.append(line)
             fenced = True
             continue
-        if group and not _continues(text, group, line, width):
+        if index in terms:
             close()
+            entry = listed[terms[index]]
+            current = terms[index]
+            if not entry.bullet:
+                found.append(Block(line.start, entry.term_end, Kind.TERM, current))
+            if entry.body_start >= line.end:
+                continue
+            line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
+        elif group and (owner[index] != current or not _continues(text, group, line, width)):
+            close()
+        current = owner[index]
         group.append(line)
         if _UNDERLINE.fullmatch(body.strip()) and len(group) == 2:  # a Setext heading's rule
             close(Kind.HEADING)
@@ -193,12 +167,12 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
     code_before, code_now = looks_like_code(before), looks_like_code(body)
     if code_before or code_now:
         return code_before and code_now and len(group) < 200  # a code block runs on
-    if _starts_item(body) or _MARKDOWN_HEADING.match(body):
+    if starts_item(body) or _MARKDOWN_HEADING.match(body):
         return False
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
-        return not _ENDS_SENTENCE.search(before) and body[:1].islower()
-    if line.indent > previous.indent + 1 and not _starts_item(group[0].text(text).strip()):
+        return not ENDS_SENTENCE.search(before) and body[:1].islower()
+    if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
 
@@ -217,7 +191,7 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
         return Kind.HEADING  # "# Title" alone; inside a run of code lines it is a comment
     if all(looks_like_code(line.text(text)) for line in group):
         return Kind.CODE
-    if _starts_item(first):
+    if starts_item(first):
         return Kind.LIST_ITEM
     if _is_label(text[group[0].start : group[-1].end]):
         return Kind.HEADING
@@ -232,4 +206,4 @@ def heading_text(heading: str) -> str:
 def _is_label(block: str) -> bool:
     """A heading, byline, dateline or caption: short, and ending unlike a sentence (a title
     wrapped onto a second line is still one)."""
-    return len(block) <= _HEADING_MAX_CHARS and not _ENDS_SENTENCE.search(block.rstrip("¶#"))
+    return len(block) <= _HEADING_MAX_CHARS and not ENDS_SENTENCE.search(block.rstrip("¶#"))

@@ -61,11 +61,12 @@ class SentenceMap:
         return rows.tolist()
 
     def _headings(self, passage_doc: np.ndarray) -> np.ndarray:
-        """For each passage, the sentence row of the nearest heading at or before its start in
-        its document (-1 if none)."""
+        """For each passage, the sentence row of the nearest heading or definition-list term at
+        or before its start in its document (-1 if none)."""
         sentences, passages = self.data.sentences, self.data.passages
         found_rows = np.full(len(passages), -1, dtype=np.int32)
-        heading_rows = np.flatnonzero(self.data.sentence_kinds == Kind.HEADING)
+        # A definition-list term heads its description as a section heading heads its text.
+        heading_rows = np.flatnonzero(np.isin(self.data.sentence_kinds, (Kind.HEADING, Kind.TERM)))
         if not len(heading_rows) or not len(passages):
             return found_rows
         keys = (sentences.doc[heading_rows].astype(np.int64) << 32) | sentences.start[heading_rows]

@@ -1,0 +1,113 @@
+"""Definition lists in plain text: a term (an option's flags, a field's name) and its description
+indented deeper beneath it, or after a wide gap on the term's own line, as man pages, ``--help``
+output and many manuals lay them out::
+
+       -a, --all
+              do not ignore entries starting with .
+
+       -C     list entries by columns
+
+Read as ordinary lines, the term is a short line without a full stop (a heading, by the label
+rule) and so is the description, which man pages write without one: every option became a
+"heading", never offered as an answer, and a passage's context was the option before it. Read
+as an entry, the term is its description's heading and the description is what answers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from qa.lines import Line, is_blank, looks_like_code, starts_item
+
+STEP = 3  # a description sits at least this much deeper than its term (2 is a list's wrap)
+_MAX_TERM_CHARS = 60  # longer first lines are sentences, not terms
+_MAX_INLINE_TERM = 30  # a term written before the gap on its description's first line
+_GAP = re.compile(r"\S(\s{3,})(?=\S)")  # the gap after an inline term
+_NOT_A_TERM_END = re.compile(r"""[.!?:;,{(\\]["'”’)\]]*$""")  # sentences, lead-ins, code
+_PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|%|In \[\d+\]:)(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One term and its description: ``lines[term]`` holds the term, ending at offset
+    ``term_end``; the description starts at offset ``body_start`` (on the term's line when the
+    term is inline) at column ``body_indent`` and runs to ``lines[last]``."""
+
+    term: int
+    term_end: int
+    body_start: int
+    body_indent: int
+    last: int
+    bullet: bool = False  # a one-character term ("o") marks a list item, not a term
+
+
+def entries(text: str, lines: list[Line]) -> list[Entry]:
+    """Every definition-list entry of the text, in order (an entry may hold entries of its own).
+
+    Terms at the text's least indentation are left alone: there a short line over an indented
+    body is a section heading (a man page's NAME, DESCRIPTION), whose body holds the lists."""
+    written = [line.indent for line in lines if not is_blank(line)]
+    base = min(written) if written else 0
+    found = []
+    for index, line in enumerate(lines):
+        if is_blank(line) or line.indent <= base or not _starts_block(lines, index):
+            continue
+        entry = _entry_at(text, lines, index)
+        if entry is not None:
+            found.append(entry)
+    return found
+
+
+def _starts_block(lines: list[Line], index: int) -> bool:
+    """A term follows a blank line or starts the text (after a deeper line it is code's
+    ``else``, not a term)."""
+    return index == 0 or is_blank(lines[index - 1])
+
+
+def _entry_at(text: str, lines: list[Line], index: int) -> Entry | None:
+    line = lines[index]
+    body = line.text(text)
+    inline = None if starts_item(body) or _PROMPT.match(body) else _GAP.search(body)
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if (
+        inline is not None
+        and inline.start(1) <= _MAX_INLINE_TERM
+        and not _NOT_A_TERM_END.search(body[: inline.start(1)])
+    ):
+        # "-C     list entries by columns": the description's column is where it starts, and a
+        # wrapped description's next lines keep to it.
+        column = line.indent + inline.end(1)
+        if following is None or is_blank(following) or following.indent == column:
+            term_end = line.start + inline.start(1)
+            entry = _with_body(lines, index, term_end, line.start + inline.end(1), column)
+            return replace(entry, bullet=term_end - line.start == 1)
+    if (
+        following is None
+        or is_blank(following)
+        or following.indent < line.indent + STEP
+        or len(body) > _MAX_TERM_CHARS
+        or _NOT_A_TERM_END.search(body)
+        or starts_item(body)
+        or _PROMPT.match(body)
+        or looks_like_code(following.text(text))
+        or looks_like_code(body)
+        and not body.startswith(("-", "+"))  # an option is symbols
+    ):
+        return None
+    return _with_body(lines, index, line.end, following.start, following.indent)
+
+
+def _with_body(lines: list[Line], index: int, term_end: int, body_start: int, column: int) -> Entry:
+    """The entry whose description runs, across blank lines, until a line no deeper than the
+    term (the next term, or the text the list sits in)."""
+    limit = lines[index].indent
+    last = index
+    for number in range(index + 1, len(lines)):
+        line = lines[number]
+        if is_blank(line):
+            continue
+        if line.indent <= limit:
+            break
+        last = number
+    return Entry(index, term_end, body_start, column, last)

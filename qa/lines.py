@@ -1,0 +1,73 @@
+"""A text's lines with their offsets, and what one line looks like on its own (code, a list
+item's start): the primitives ``qa.layout`` and ``qa.definitions`` read blocks from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)"; not "a." (a wrapped line may
+# start with an initial or an abbreviation's last letter).
+_BULLET = re.compile(r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s+\S")
+PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
+ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
+_CODE_START = re.compile(
+    r"(?:def|class|import|from|return|if|elif|else|for|while|try|except|with|print|var|let|"
+    r"const|function|public|private|static|void|int|#include|@)\b"
+)
+_CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # offset of the first non-whitespace character
+    end: int  # offset after the last non-whitespace character
+    indent: int  # leading whitespace, tabs counted to the next multiple of 8
+
+    def text(self, text: str) -> str:
+        return text[self.start : self.end]
+
+    @property
+    def width(self) -> int:
+        """The column the line ends at: an indented line of a wrapped text reaches the same
+        right margin as the others."""
+        return self.indent + (self.end - self.start)
+
+
+def lines_of(text: str) -> list[Line]:
+    """Every line with its offsets; blank lines are kept (as lines whose end equals their start)."""
+    found = []
+    position = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        stripped = body.rstrip()
+        leading = body[: len(body) - len(body.lstrip())]
+        indent = len(leading.expandtabs(8))
+        if stripped.strip():
+            found.append(Line(position + len(leading), position + len(stripped), indent))
+        else:
+            found.append(Line(position, position, 0))
+        position += len(raw)
+    return found
+
+
+def is_blank(line: Line) -> bool:
+    return line.end <= line.start
+
+
+def looks_like_code(line: str) -> bool:
+    """An interpreter or shell line, or one dense with the symbols code is written in."""
+    stripped = line.strip()
+    if PROMPT.match(stripped) or _CODE_START.match(stripped) and _symbol_share(stripped) > 0.05:
+        return True
+    return _symbol_share(stripped) > 0.18 and not ENDS_SENTENCE.search(stripped)
+
+
+def _symbol_share(line: str) -> float:
+    visible = [c for c in line if not c.isspace()]
+    return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
+
+
+def starts_item(body: str) -> bool:
+    """Whether a line's text starts with a list marker."""
+    return bool(_BULLET.match(body))

@@ -1,0 +1,118 @@
+"""Definition lists (qa.definitions): an option's flags and its indented description are one
+entry, the flags its heading; each entry is a passage of its own; offsets stay exact."""
+
+from __future__ import annotations
+
+from qa.chunking import chunk_text, split_units
+from qa.reading import reading_text
+
+# Laid out as `man` renders a page at 80 columns: sections at 0, text at 7, descriptions at 14.
+MAN_PAGE = """LS(1)                            User Commands                           LS(1)
+
+NAME
+       ls - list directory contents
+
+DESCRIPTION
+       List  information  about  the FILEs (the current directory by default).
+       Sort entries alphabetically if none of -cftuvSUX nor --sort  is  speci\u2010
+       fied.
+
+       -a, --all
+              do not ignore entries starting with .
+
+       --block-size=SIZE
+              with  -l,  scale  sizes  by  SIZE  when  printing  them;   e.g.,
+              '--block-size=M'; see SIZE format below
+
+       -c     with -lt: sort by, and show, ctime (time of last modification of
+              file status information); with -l: show ctime and sort by  name;
+              otherwise: sort by ctime, newest first
+
+       -C     list entries by columns
+
+       --group-directories-first
+              group directories before files; can be augmented with  a  --sort
+              option, but any use of --sort=none (-U) disables grouping
+
+       -L, --dereference
+              when showing file information for a symbolic link, show informa‐
+              tion for the file the link references rather than for  the  link
+              itself
+
+       Some of the additional features are:
+
+       o      support for  copying  hard  and  soft  links,  devices,  owners,
+              groups, and permissions
+
+       o      exclude and exclude-from options similar to GNU tar
+"""
+
+
+def units(text: str) -> list[tuple[str, str]]:
+    return [(u.kind.name, reading_text(text[u.start : u.end])) for u in split_units(text, 700)]
+
+
+def test_an_option_is_a_term_and_its_description_prose_even_without_a_full_stop() -> None:
+    found = units(MAN_PAGE)
+    assert ("TERM", "-a, --all") in found
+    assert ("PROSE", "do not ignore entries starting with .") in found
+    assert ("TERM", "--block-size=SIZE") in found
+    assert (
+        "PROSE",
+        "with -l, scale sizes by SIZE when printing them; e.g., '--block-size=M'; "
+        "see SIZE format below",
+    ) in found  # wrapped across the indented lines, one unit
+
+
+def test_a_term_before_a_gap_on_its_description_line_is_a_term_too() -> None:
+    found = units(MAN_PAGE)
+    assert ("TERM", "-c") in found and ("TERM", "-C") in found
+    assert ("PROSE", "list entries by columns") in found
+    assert any(kind == "PROSE" and text.startswith("with -lt: sort by") for kind, text in found)
+
+
+def test_a_one_letter_marker_is_a_list_item_not_a_term() -> None:
+    found = units(MAN_PAGE)
+    assert (
+        "LIST_ITEM",
+        "o support for copying hard and soft links, devices, owners, groups, and permissions",
+    ) in found
+    assert not any(kind == "TERM" and text == "o" for kind, text in found)
+
+
+def test_a_section_heading_at_the_margin_is_not_a_term() -> None:
+    found = units(MAN_PAGE)
+    assert ("HEADING", "DESCRIPTION") in found
+    assert not any(kind == "TERM" and "DESCRIPTION" in text for kind, text in found)
+
+
+def test_each_option_is_a_passage_read_with_its_section_and_offsets_are_exact() -> None:
+    chunks = chunk_text(MAN_PAGE, 700, 1)
+    by_start = {MAN_PAGE[c.start : c.end].split("\n")[0].strip(): c for c in chunks}
+    for flag in ("-a, --all", "--block-size=SIZE", "-C     list entries by columns"):
+        chunk = by_start[flag]
+        assert chunk.heading is not None
+        assert MAN_PAGE[chunk.heading.start : chunk.heading.end] == "DESCRIPTION"
+        assert "-a, --all" not in MAN_PAGE[chunk.start : chunk.end] or flag == "-a, --all"
+    for chunk in chunks:
+        for unit in chunk.sentences:
+            assert chunk.start <= unit.start < unit.end <= chunk.end
+            assert MAN_PAGE[unit.start : unit.end].strip() == MAN_PAGE[unit.start : unit.end]
+
+
+def test_a_long_description_continues_under_its_term() -> None:
+    description = " ".join(
+        f"Sentence number {n} says something about the option." for n in range(30)
+    )
+    text = "NAME\n       tool - does things\n\nOPTIONS\n       --verbose\n" + "\n".join(
+        "              " + description[i : i + 60] for i in range(0, len(description), 60)
+    )
+    chunks = chunk_text(text, 400, 1)
+    later = [c for c in chunks if c.start > text.index("--verbose") + 20]
+    assert later
+    assert all(text[c.heading.start : c.heading.end] == "--verbose" for c in later if c.heading)
+
+
+def test_code_indented_under_a_line_is_not_a_description() -> None:
+    text = "Example\n\n    for item in items\n        print(item)\n\nThat is all there is to it.\n"
+    assert not any(kind == "TERM" for kind, _ in units(text))
