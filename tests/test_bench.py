@@ -84,6 +84,22 @@ def test_bench_runs_on_a_tiny_corpus_and_prints_one_json_object(
     assert saved["passages"] == results["passages"]
 
 
+@pytest.mark.slow
+def test_store_comparison_measures_both_stores_on_one_corpus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pip install '.[scale]'")
+    assert bench_main(["--store", "milvus", "--passages", "40", "--queries", "5", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert results["passages"] >= 40 and results["questions"] == 5
+    for store in ("embedded", "milvus"):
+        figures = results[store]
+        assert figures["write_s"] > 0 and figures["retrieve_p50_ms"] > 0, store
+        assert 0 <= figures["hit_at_1"] <= 1 and figures["qa_process_bytes_per_passage"] > 0
+    assert results["milvus"]["hit_at_1"] == results["embedded"]["hit_at_1"]  # same answers
+    assert results["milvus"]["milvus_server_rss_growth_mb"] > 0
+
+
 def test_cli_passes_options_through_to_the_harness(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         cli_main(["bench", "--help"])
