@@ -10,11 +10,13 @@ truth the index follows; their index folder holds only the build lock.
 from __future__ import annotations
 
 import time
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from gradio_client import Client
 
 from bench.server import live_server
 from qa.config import Settings
@@ -65,6 +67,17 @@ def test_two_servers_over_one_milvus_answer_alike_and_see_each_others_writes(
         live_server(docs, index, env=env, log=tmp_path / "b.log") as second,
     ):
         assert httpx.get(first.url + "health").json()["store"] == "milvus"
+        chat = Client(second.url, verbose=False)  # the web chat, over the same store
+        try:
+            messages, sources, _ = chat.predict(
+                "Which borough stayed good in 2019?", api_name="/ask"
+            )
+        finally:
+            chat.close()
+        reply = messages[-1]["content"]
+        reply = "".join(p["text"] for p in reply) if isinstance(reply, list) else reply
+        assert "Hammersmith and Fulham" in reply
+        assert 'retained its "good" rating' in unescape(sources)
         for question in (
             "Which borough stayed good in 2019?",
             "How many people live in Kensington?",
