@@ -219,3 +219,48 @@ def test_the_command_line_works_over_a_milvus_lite_file(
     asked = qa("ask", "Which borough stayed good in 2019?")
     assert asked.returncode == 0, asked.stderr
     assert "Hammersmith and Fulham" in asked.stdout.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_qa_serve_over_a_milvus_lite_file_uploads_deletes_and_rebuilds(
+    tmp_path: Path, seeds_index: Settings
+) -> None:
+    """A real ``qa serve`` with ``QA_STORE=milvus`` and no URI (a Lite file in the index folder):
+    upload, answer with exact citations, delete, full rebuild."""
+    import time
+
+    import httpx
+
+    from bench.server import live_server
+
+    docs = tmp_path / "docs"
+    shutil.copytree(seeds_index.docs_dir, docs)
+    env = {"QA_STORE": "milvus"}
+    with live_server(docs, tmp_path / "index", env=env) as server:
+        assert httpx.get(server.url + "health").json()["store"] == "milvus"
+        assert (tmp_path / "index" / "milvus.db").exists()
+        files = [("files", ("late.txt", LATE.encode(), "text/plain"))]
+        uploaded = httpx.post(server.url + "documents", files=files, timeout=300)
+        assert uploaded.status_code == 200, uploaded.text
+        doc_id = uploaded.json()["added"][0]["doc_id"]
+        asked = {"question": "When was the Quillmarsh lantern fair first held?"}
+        answer = httpx.post(server.url + "answer", json=asked, timeout=120).json()
+        assert answer["found"] and "1901" in answer["answer"]
+        cited = answer["passages"][0]
+        text = httpx.get(server.url + f"documents/{cited['doc_id']}").json()["text"]
+        assert cited["doc_id"] == doc_id and text[cited["start"] : cited["end"]] == cited["text"]
+
+        assert httpx.delete(server.url + f"documents/{doc_id}", timeout=300).status_code == 200
+        answer = httpx.post(server.url + "answer", json=asked, timeout=120).json()
+        assert doc_id not in {p["doc_id"] for p in answer["passages"]}
+
+        before = httpx.get(server.url + "health").json()["index_version"]
+        started = httpx.post(server.url + "index/rebuild?full=true", timeout=60)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 300
+        while (health := httpx.get(server.url + "health").json())["rebuild"]["running"] or (
+            health["index_version"] == before
+        ):
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
+        assert health["rebuild"]["last_error"] is None and health["documents"] == 5
