@@ -35,6 +35,7 @@ PASSAGE_FILL = (255, 230, 120, 90)
 ANSWER_FILL = (255, 170, 0, 140)
 
 _Offset = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="A document offset.")]
+_CLOSING = ".,;:!?)]}\"'’”»…"  # what may end a highlighted span after its last letter
 _cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 _cache_lock = threading.Lock()
 _render_lock = threading.Lock()  # pdfium is not thread-safe; one page at a time is plenty
@@ -101,7 +102,7 @@ def _render(
         overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
         for start, end, is_answer in sorted(spans, key=lambda s: s[2]):  # the answer on top
-            found = _on_page(document, page, start, end, letters, where)
+            found = _on_page(document, page, start, end, page_text, letters, where)
             if found is None:
                 continue
             first, count = found
@@ -122,9 +123,19 @@ def _render(
 
 
 def _on_page(
-    document: Document, page: int, start: int, end: int, letters: str, where: list[int]
+    document: Document,
+    page: int,
+    start: int,
+    end: int,
+    page_text: str,
+    letters: str,
+    where: list[int],
 ) -> tuple[int, int] | None:
-    """The page characters (first index, count) showing ``text[start:end]``'s part on ``page``."""
+    """The page characters (first index, count) showing ``text[start:end]``'s part on ``page``.
+
+    Found by its letters and digits (extraction and page text differ in spaces and hyphens);
+    punctuation that ends the span (a sentence's full stop) is taken along, so the highlight
+    covers all of it."""
     starts = document.page_starts or []
     lo = max(start, starts[page - 1])
     hi = min(end, starts[page] if page < len(starts) else len(document.text))
@@ -135,6 +146,10 @@ def _on_page(
     if at < 0:
         return None
     first, last = where[at], where[at + len(wanted) - 1]
+    span = document.text[lo:hi].rstrip()
+    closing = len(span) - len(span.rstrip(_CLOSING))
+    while closing and last + 1 < len(page_text) and page_text[last + 1] in _CLOSING:
+        last, closing = last + 1, closing - 1
     return first, last - first + 1
 
 
