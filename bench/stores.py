@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.corpus import Corpus, corpus_in
 from bench.measure import Stopwatch, percentile, progress
 from bench.milvus_server import milvus_server
@@ -28,7 +26,7 @@ from qa.config import Settings, get_settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever
-from qa.store import IndexData, Store, open_store
+from qa.store import IndexData, Store, open_store, version_data
 from qa.text import normalise
 
 
@@ -88,7 +86,7 @@ def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
         "questions": len(questions),
     }
     source = open_store(embedded).open()
-    data = copied(source)
+    data = version_data(source)
     results["embedded"] = measure(open_store(embedded), data, embedded, embedder, questions)
     with milvus_server(work / "milvus") as server:
         milvus = embedded.model_copy(update={"store": "milvus", "milvus_uri": server.uri})
@@ -100,20 +98,6 @@ def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         results["milvus"] = measured
     return results
-
-
-def copied(index: Any) -> IndexData:
-    """The served version's data with its passage vectors, ready to be written again."""
-    data = index.data
-    return IndexData(
-        documents=data.documents,
-        passages=data.passages,
-        passage_store=index.passage_vectors(np.arange(len(data.passages))),
-        sentences=data.sentences,
-        sentence_codes=data.sentence_codes,
-        sentence_kinds=data.sentence_kinds,
-        manifest={k: v for k, v in data.manifest.items() if k not in ("files", "counts")},
-    )
 
 
 def measure(

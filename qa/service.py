@@ -22,7 +22,7 @@ from qa.embedding import Embedder
 from qa.errors import DocumentNotFound, IndexCorrupt, IndexMissing, QAError
 from qa.indexer import build_index, build_lock
 from qa.retrieval import Components, Retriever, open_retriever
-from qa.store import check_model, open_store
+from qa.store import check_model, open_newest_intact, open_store
 from qa.uploads import remove_leftovers
 from qa.version_watch import PublishedVersionWatch, current_name
 
@@ -116,7 +116,7 @@ class QAService:
         if self._clean_leftovers():
             build_index(self.settings, self.embedder)  # a crashed upload or delete: catch up
         try:
-            loaded, self.notice = self.store.open_newest_intact()
+            loaded, self.notice = open_newest_intact(self.store)
             named = current_name(self.store)
             if named != loaded.version:  # CURRENT's own version is damaged
                 self._published.refuse(named)

@@ -19,7 +19,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.service import QAService
-from qa.store import IndexData, SearchIndex, Store, open_store
+from qa.store import SearchIndex, Store, open_store, version_data
 from qa.text import bm25_tokenize
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pip install '.[scale]'")
@@ -36,19 +36,7 @@ LATE = "Late note\n\nThe Quillmarsh lantern fair was first held in 1901 on the r
 
 def copy_version(source: Store, target: Store) -> str:
     """Write the version ``source`` serves into ``target`` (same vectors, no re-embedding)."""
-    served = source.open()
-    data = served.data
-    rows = np.arange(len(data.passages))
-    copied = IndexData(
-        documents=data.documents,
-        passages=data.passages,
-        passage_store=served.passage_vectors(rows),
-        sentences=data.sentences,
-        sentence_codes=data.sentence_codes,
-        sentence_kinds=data.sentence_kinds,
-        manifest={k: v for k, v in data.manifest.items() if k not in ("files", "counts")},
-    )
-    return target.write(copied, "flat", 16, 64)
+    return target.write(version_data(source.open()), "flat", 16, 64)
 
 
 @pytest.fixture
@@ -161,11 +149,10 @@ def test_an_unpublished_milvus_version_is_never_served_and_is_cleaned(
     store = open_store(milvus_settings)
     assert isinstance(store, MilvusStore)
     published = copy_version(open_store(seeds_index), store)
-    data = open_store(seeds_index).open().data
-    vectors = open_store(seeds_index).open().passage_vectors(np.arange(len(data.passages)))
+    data = version_data(open_store(seeds_index).open())
     # A build that stopped after writing its passages: a newer version, never published.
     unfinished = "v-29990101T000000-000000-abcdef"
-    write_passages(store, unfinished, _with_vectors(data, vectors), "flat", 16, vectors.shape[1])
+    write_passages(store, unfinished, data, "flat", 16, data.passage_vectors.shape[1])
     assert store.current_version() == published
     assert store.open().version == published
     store.clean_temp()
@@ -180,17 +167,6 @@ def comparable(value: object) -> object:
     if isinstance(value, list):
         return [comparable(v) for v in value]
     return round(value, 4) if isinstance(value, float) else value
-
-
-def _with_vectors(data: IndexData, vectors: np.ndarray) -> IndexData:
-    return IndexData(
-        documents=data.documents,
-        passages=data.passages,
-        passage_store=vectors,
-        sentences=data.sentences,
-        sentence_codes=data.sentence_codes,
-        sentence_kinds=data.sentence_kinds,
-    )
 
 
 def test_the_command_line_works_over_a_milvus_lite_file(

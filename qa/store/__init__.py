@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from qa.config import Settings
-from qa.store.base import SearchIndex, Store, check_model
+from qa.store.base import SearchIndex, Store, check_model, open_newest_intact, version_data
 from qa.store.embedded import EmbeddedStore
 from qa.store.lexical import bm25_memory_bytes, bm25_scores, build_bm25
 from qa.store.records import DocumentSpan, IndexData, Spans
@@ -69,9 +69,11 @@ __all__ = [
     "dequantize_sentences",
     "faiss_memory_bytes",
     "load_version",
+    "open_newest_intact",
     "open_store",
     "opens_in_many_processes",
     "quantize_sentences",
     "search_one_thread",
     "verify_version",
+    "version_data",
 ]

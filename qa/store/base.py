@@ -9,6 +9,7 @@ store, which is why the answers are the same.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -17,6 +18,8 @@ import numpy as np
 from qa.documents import Document
 from qa.errors import IndexCorrupt
 from qa.store.records import IndexData
+
+log = logging.getLogger(__name__)
 
 Rows = Sequence[int] | np.ndarray
 
@@ -95,10 +98,6 @@ class Store(Protocol):
         """A verified version (the published one by default), ready for questions."""
         ...
 
-    def open_newest_intact(self) -> tuple[SearchIndex, str | None]:
-        """The published version if intact, else the newest older one that is, and why."""
-        ...
-
     def write(self, data: IndexData, index_type: str, hnsw_m: int, ef_search: int) -> str:
         """Write ``data`` (vectors included) as a new version and publish it; its name."""
         ...
@@ -106,6 +105,51 @@ class Store(Protocol):
     def clean_temp(self) -> None:
         """Remove what crashed writes left. Only a holder of the build lock may call it."""
         ...
+
+
+def open_newest_intact(store: Store) -> tuple[SearchIndex, str | None]:
+    """The published version if it verifies, else the newest other version that does.
+
+    Returns the opened version and, when it is not the published one, why (for logs and
+    /health). Raises ``IndexMissing`` when there is no index, ``IndexCorrupt`` when no version
+    is intact. Leftovers are not touched here: only a holder of the build lock may remove them.
+    """
+    try:
+        return store.open(), None
+    except IndexCorrupt as error:
+        reason = str(error)
+    try:
+        current = store.current_version()
+    except IndexCorrupt:
+        current = ""  # a garbled pointer: every version is a candidate
+    for other in store.version_names():
+        if other == current:
+            continue
+        try:
+            opened = store.open(other)
+        except IndexCorrupt:
+            continue
+        log.error("current index is corrupt (%s); serving the previous version %s", reason, other)
+        return opened, (
+            f"current index corrupt ({reason}); serving previous version {other} "
+            "until the next rebuild"
+        )
+    raise IndexCorrupt(reason)
+
+
+def version_data(index: SearchIndex) -> IndexData:
+    """An opened version's data with all its vectors, ready to be written again (into the same
+    store or another one) without embedding anything."""
+    data = index.data
+    return IndexData(
+        documents=data.documents,
+        passages=data.passages,
+        passage_store=index.passage_vectors(np.arange(len(data.passages))),
+        sentences=data.sentences,
+        sentence_codes=data.sentence_codes,
+        sentence_kinds=data.sentence_kinds,
+        manifest={k: v for k, v in data.manifest.items() if k not in ("files", "counts")},
+    )
 
 
 def check_model(manifest: dict[str, Any], model: str, checksum: str) -> None:

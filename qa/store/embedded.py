@@ -38,9 +38,6 @@ class EmbeddedStore:
     def open(self, version: str | None = None) -> LoadedIndex:
         return versions.load_version(self.index_dir, version)
 
-    def open_newest_intact(self) -> tuple[LoadedIndex, str | None]:
-        return versions.load_newest_intact(self.index_dir)
-
     def write(self, data: IndexData, index_type: str, hnsw_m: int, ef_search: int) -> str:
         return versions.write_version(self.index_dir, data, index_type, hnsw_m, ef_search)
 

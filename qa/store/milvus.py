@@ -74,7 +74,11 @@ def _connect(uri: str, token: str) -> Any:
     if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-    return MilvusClient(uri=uri, token=token)
+    # pymilvus pings an idle connection every 10 s; gRPC servers with the default policy (Milvus
+    # Lite's among them) answer such pings with GOAWAY "too many pings" and the next call fails.
+    # Pings only while a call is in flight suit Lite and a Milvus server alike.
+    quiet = {"grpc.keepalive_time_ms": 60_000, "grpc.keepalive_permit_without_calls": False}
+    return MilvusClient(uri=uri, token=token, grpc_options=quiet)
 
 
 def _milvus_name(version: str) -> str:
@@ -99,13 +103,18 @@ class MilvusStore:
     def collection(self, version: str, part: str) -> str:
         return f"{self.prefix}{_milvus_name(version)}__{part}"
 
-    def _versions_present(self) -> list[str]:
-        """Versions with a meta collection, whether complete or not, newest first."""
-        found = []
-        for name in self.client.list_collections():
-            if name.startswith(self.prefix) and name.endswith("__meta"):
-                found.append(name[len(self.prefix) : -len("__meta")].replace("_", "-"))
-        return sorted(found, reverse=True)
+    def parse(self, name: str) -> tuple[str, str] | None:
+        """(version, part) of one of our collection names; None for any other name."""
+        if not name.startswith(self.prefix) or "__" not in name:
+            return None
+        version, part = name[len(self.prefix) :].rsplit("__", 1)
+        return version.replace("_", "-"), part
+
+    def _versions_present(self, part: str = "meta") -> list[str]:
+        """Versions with a collection of ``part`` (by default those with a meta collection,
+        complete or not), newest first."""
+        parsed = (self.parse(name) for name in self.client.list_collections())
+        return sorted({p[0] for p in parsed if p and (part == "any" or p[1] == part)}, reverse=True)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -113,9 +122,10 @@ class MilvusStore:
         if self.alias not in self.client.list_aliases().get("aliases", []):
             raise IndexMissing(f"no index in Milvus ({self.alias}); run: qa index build")
         target = self.client.describe_alias(self.alias)["collection_name"]
-        if not (target.startswith(self.prefix) and target.endswith("__passages")):
+        parsed = self.parse(str(target))
+        if parsed is None or parsed[1] != "passages":
             raise IndexCorrupt(f"alias {self.alias} names {target}, not a qa version")
-        return str(target[len(self.prefix) : -len("__passages")].replace("_", "-"))
+        return parsed[0]
 
     def version_names(self) -> list[str]:
         return self._versions_present()
@@ -180,31 +190,6 @@ class MilvusStore:
         )
         check_spans(version, data)
         return MilvusIndex(self, data, vocabulary, version, manifest.get("built_at", ""))
-
-    def open_newest_intact(self) -> tuple[MilvusIndex, str | None]:
-        try:
-            return self.open(), None
-        except IndexCorrupt as error:
-            reason = str(error)
-        try:
-            current = self.current_version()
-        except IndexCorrupt:
-            current = ""
-        for older in self._versions_present():
-            if older >= current and current:
-                continue  # the current one failed; newer ones were never published
-            try:
-                loaded = self.open(older)
-            except IndexCorrupt:
-                continue
-            log.error(
-                "current index is corrupt (%s); serving the previous version %s", reason, older
-            )
-            return loaded, (
-                f"current index corrupt ({reason}); serving previous version {older} "
-                "until the next rebuild"
-            )
-        raise IndexCorrupt(reason)
 
     def _row_count(self, name: str) -> int:
         self.client.flush(name)
@@ -292,13 +277,7 @@ class MilvusStore:
             current = self.current_version()
         except IndexMissing:
             current = ""
-        names = self.client.list_collections()
-        started = {
-            n[len(self.prefix) :].rsplit("__", 1)[0].replace("_", "-")
-            for n in names
-            if n.startswith(self.prefix) and "__" in n
-        }
-        for version in started:
+        for version in self._versions_present("any"):
             if version > current:
                 self.drop(version)
 

@@ -122,7 +122,8 @@ class MilvusIndex:
         wanted = [int(r) for r in rows]
         if not wanted:
             return np.zeros((0, self.dimension), np.float32)
-        known = dict(self._vectors)  # a copy: other requests may change the cache meanwhile
+        cached = self._vectors  # other requests may change it meanwhile: take what is needed
+        known = {r: v for r in wanted if (v := cached.get(r)) is not None}
         missing = [r for r in wanted if r not in known]
         if missing:
             found = self.client.get(self.passages, ids=missing, output_fields=["vector"])

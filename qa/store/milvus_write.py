@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -13,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.store.lexical import build_bm25
-from qa.store.records import IndexData
+from qa.store.records import DocumentSpan, IndexData
 from qa.store.vectors import dequantize_sentences
-from qa.store.versions import FORMAT_VERSION, MANIFEST_CHECKSUM, manifest_checksum, new_version_name
+from qa.store.versions import new_version_name, sealed_manifest
 
 if TYPE_CHECKING:
     from qa.store.milvus import MilvusStore
@@ -36,23 +35,15 @@ def write_version(
         vocabulary = write_passages(store, version, data, index_type, hnsw_m, dimension)
         _write_sentences(store, version, data, dimension)
         documents = json.dumps([asdict(d) for d in data.documents.values()], ensure_ascii=False)
-        manifest = dict(data.manifest)
-        manifest.update(
-            format_version=FORMAT_VERSION,
-            version=version,
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        manifest = sealed_manifest(
+            data,
+            version,
+            index_type,
+            ef_search,
             store="milvus",
-            index_type=index_type,
-            ef_search=ef_search if index_type == "hnsw" else None,
             dimension=dimension,
-            counts={
-                "documents": len(data.documents),
-                "passages": len(data.passages),
-                "sentences": len(data.sentences),
-            },
             documents_sha256=hashlib.sha256(documents.encode()).hexdigest(),
         )
-        manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
         _write_meta(
             store,
             version,
@@ -75,12 +66,7 @@ def write_passages(
 ) -> dict[str, int]:
     from pymilvus import DataType
 
-    schema = store.client.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("row", DataType.INT64, is_primary=True)
-    schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
-    schema.add_field("start", DataType.INT64)
-    schema.add_field("end", DataType.INT64)
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    schema = _span_schema(store, dimension)
     schema.add_field("lexical", DataType.SPARSE_FLOAT_VECTOR)
     index = store.client.prepare_index_params()
     if index_type == "hnsw":
@@ -98,21 +84,15 @@ def write_passages(
     weights, vocabulary = _bm25_rows(texts)
     vectors = data.passage_vectors
     rows = (
-        {
-            "row": i,
-            "doc_id": span.doc_id,
-            "start": span.start,
-            "end": span.end,
-            "vector": vectors[i].tolist(),
-            "lexical": weights[i],
-        }
+        {**_span_row(i, span, vectors[i]), "lexical": weights[i]}
         for i, span in enumerate(data.passages)
     )
     _insert(store, name, rows)
     return vocabulary
 
 
-def _write_sentences(store: MilvusStore, version: str, data: IndexData, dimension: int) -> None:
+def _span_schema(store: MilvusStore, dimension: int) -> Any:
+    """The fields passages and sentence units share: row number, where it lies, its vector."""
     from pymilvus import DataType
 
     schema = store.client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -120,8 +100,25 @@ def _write_sentences(store: MilvusStore, version: str, data: IndexData, dimensio
     schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
     schema.add_field("start", DataType.INT64)
     schema.add_field("end", DataType.INT64)
-    schema.add_field("kind", DataType.INT8)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    return schema
+
+
+def _span_row(row: int, span: DocumentSpan, vector: np.ndarray) -> dict[str, Any]:
+    return {
+        "row": row,
+        "doc_id": span.doc_id,
+        "start": span.start,
+        "end": span.end,
+        "vector": vector.tolist(),
+    }
+
+
+def _write_sentences(store: MilvusStore, version: str, data: IndexData, dimension: int) -> None:
+    from pymilvus import DataType
+
+    schema = _span_schema(store, dimension)
+    schema.add_field("kind", DataType.INT8)
     index = store.client.prepare_index_params()
     index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
     name = store.collection(version, "sentences")
@@ -130,14 +127,7 @@ def _write_sentences(store: MilvusStore, version: str, data: IndexData, dimensio
     )
     vectors = dequantize_sentences(data.sentence_codes)
     rows = (
-        {
-            "row": i,
-            "doc_id": span.doc_id,
-            "start": span.start,
-            "end": span.end,
-            "kind": int(data.sentence_kinds[i]),
-            "vector": vectors[i].tolist(),
-        }
+        {**_span_row(i, span, vectors[i]), "kind": int(data.sentence_kinds[i])}
         for i, span in enumerate(data.sentences)
     )
     _insert(store, name, rows)

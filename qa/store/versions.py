@@ -111,21 +111,13 @@ def write_version(
             str(staging / "vectors.faiss"),
         )
         build_bm25(texts).save(str(staging / "bm25"))
-        manifest = dict(data.manifest)
-        manifest.update(
-            format_version=FORMAT_VERSION,
-            version=version,
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            index_type=index_type,
-            ef_search=ef_search if index_type == "hnsw" else None,
-            counts={
-                "documents": len(data.documents),
-                "passages": len(data.passages),
-                "sentences": len(data.sentences),
-            },
+        manifest = sealed_manifest(
+            data,
+            version,
+            index_type,
+            ef_search,
             files={name: sha256_of(staging / name) for name in _files_of(staging)},
         )
-        manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
         _write_json(staging / MANIFEST, manifest)
         _fsync_tree(staging)
         os.rename(staging, index_dir / version)
@@ -136,6 +128,30 @@ def write_version(
         raise
     remove_old_versions(index_dir, keep=version)
     return version
+
+
+def sealed_manifest(
+    data: IndexData, version: str, index_type: str, ef_search: int, **extra: Any
+) -> dict[str, Any]:
+    """A version's manifest, whichever store writes it: the build's parameters
+    (``data.manifest``), what was written, the store's own ``extra`` entries, and a checksum of
+    all of it (without which a flipped byte in a field nothing else checks would pass)."""
+    manifest = dict(data.manifest)
+    manifest.update(
+        format_version=FORMAT_VERSION,
+        version=version,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        index_type=index_type,
+        ef_search=ef_search if index_type == "hnsw" else None,
+        counts={
+            "documents": len(data.documents),
+            "passages": len(data.passages),
+            "sentences": len(data.sentences),
+        },
+        **extra,
+    )
+    manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
+    return manifest
 
 
 def new_version_name() -> str:
@@ -321,36 +337,6 @@ def check_spans(version: str, data: IndexData) -> None:
         if bad.any():
             doc_id = spans[int(np.argmax(bad))].doc_id
             raise IndexCorrupt(f"{version}: a {kind} lies outside its document {doc_id}")
-
-
-def load_newest_intact(index_dir: Path) -> tuple[LoadedIndex, str | None]:
-    """The current version if it verifies, else the newest older version that does.
-
-    Returns the loaded index and, when it is not the current one, why (for logs and /health).
-    Raises ``IndexMissing`` when there is no index, ``IndexCorrupt`` when no version is intact.
-    Leftover temp folders are not touched here: only a holder of the build lock may remove them.
-    """
-    try:
-        return load_version(index_dir), None
-    except IndexCorrupt as error:
-        reason = str(error)
-    try:
-        current = current_version(index_dir)
-    except IndexCorrupt:
-        current = ""  # a garbled pointer: every version is a candidate
-    for older in sorted((p.name for p in index_dir.glob("v-*") if p.is_dir()), reverse=True):
-        if older == current:
-            continue
-        try:
-            loaded = load_version(index_dir, older)
-        except IndexCorrupt:
-            continue
-        log.error("current index is corrupt (%s); serving the previous version %s", reason, older)
-        return loaded, (
-            f"current index corrupt ({reason}); serving previous version {older} "
-            "until the next rebuild"
-        )
-    raise IndexCorrupt(reason)
 
 
 # --- helpers -------------------------------------------------------------------------------
