@@ -18,7 +18,7 @@ import json
 import pickle
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,13 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.fit_data import QuestionData, gather
 from qa.abstention import JUDGED_PASSAGES, QUESTION_FEATURES, question_row
-from qa.answer_choice import ANSWER_PASSAGES, AnswerChoice
+from qa.answer_choice import ANSWER_PASSAGES, AnswerChoice, answer_margin
 from qa.config import PROJECT_ROOT, get_settings
 from qa.embedding import Embedder
 from qa.evaluation import CONFIDENCE_BANDS, Collection
 from qa.passage_features import PASSAGE_FEATURES, REFINED_FEATURES, RERANKED
 from qa.retrieval import Candidate
-from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers
+from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers, shipped_scorers
 from qa.sentence_features import SENTENCE_FEATURES, finish
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
@@ -122,9 +122,9 @@ def decide(question: QuestionData, models: Models) -> Choice:
     ranked = np.argsort(-sentence_scores, kind="stable")
     best = int(ranked[0])
     right = bool(question.sentence_y[chosen][best])
+    positions = question.sentence_position[chosen]
     if len(ranked) > 1:  # two neighbours at the top: the engine answers with both
         second = int(ranked[1])
-        positions = question.sentence_position[chosen]
         if passages[second] == passages[best] and abs(positions[second] - positions[best]) == 1:
             earlier = best if positions[best] < positions[second] else second
             right = bool(question.sentence_y_joined[chosen][earlier])
@@ -135,6 +135,7 @@ def decide(question: QuestionData, models: Models) -> Choice:
         float(sentence_scores[best]),
         float(x[best, SENTENCE_FEATURES.index("cosine")]),
         float(x[best, SENTENCE_FEATURES.index("overlap")]),
+        answer_margin(sentence_scores, passages, positions, best),
     )
     return Choice(order, scores, answer, right)
 
@@ -242,7 +243,13 @@ class Report:
             "refused": f"{self.refused}/{self.unanswerable}",
             "false_refusals": f"{self.false_refusals}/{self.answerable}",
             "bands": {k: f"{v[1]}/{v[0]}" for k, v in self.bands.items() if v[0]},
+            "sure": self.sure(),
         }
+
+    def sure(self) -> str:
+        """Answers at confidence >= 0.5, and how many of them were right."""
+        confident = [self.bands[label] for label, low in CONFIDENCE_BANDS if low >= 0.5]
+        return f"{sum(v[1] for v in confident)}/{sum(v[0] for v in confident)}"
 
 
 def simulate(scorers: Scorers, questions: list[QuestionData]) -> Report:
@@ -282,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS_FILE.name}")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--keep-rankers",
+        action="store_true",
+        help="refit only the verdict models: the passage and sentence scorers stay as shipped "
+        "(held-out figures still refit everything per fold)",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         help="gathered data: read from this file if it exists, else saved to it",
@@ -302,6 +315,14 @@ def main(argv: list[str] | None = None) -> int:
             args.data.write_bytes(pickle.dumps(by_collection))
 
     everything = fit_all(by_collection, args.c)
+    if args.keep_rankers:
+        shipped = shipped_scorers()
+        everything = replace(
+            everything,
+            passage_first=shipped.passage_first,
+            passage=shipped.passage,
+            sentence=shipped.sentence,
+        )
     results: dict[str, dict[str, Any]] = {}
     for name, questions in by_collection.items():
         held_out = fit_all({n: q for n, q in by_collection.items() if n != name}, args.c)
@@ -315,13 +336,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"{'collection':16} {'':9} hit@1  hit@3  MRR@5  answer  refused  false-ref  bands")
+    print(
+        f"{'collection':16} {'':9} hit@1  hit@3  MRR@5  answer  refused  false-ref  >=0.5 right"
+        "  bands"
+    )
     for name, result in results.items():
         for kind in ("in_sample", "held_out"):
             r = result[kind]
             print(
                 f"{name:16} {kind:9} {r['hit_at_1']:.3f}  {r['hit_at_3']:.3f}  {r['mrr_at_5']:.3f}  "
-                f"{r['answer_accuracy']:.3f}   {r['refused']:7}  {r['false_refusals']:9}  {r['bands']}"
+                f"{r['answer_accuracy']:.3f}   {r['refused']:7}  {r['false_refusals']:9}  "
+                f"{r['sure']:11}  {r['bands']}"
             )
     return 0
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer_choice import AnswerChoice
+from qa.answer_choice import MAX_MARGIN, AnswerChoice
 from qa.retrieval import Candidate, Query, Retriever
 from qa.text import STOPWORDS, stem, words
 
 QUESTION_FEATURES = (
     "top_passage",  # the top passage's relevance log-odds
+    "passage_margin",  # ... less the second passage's (up to MAX_MARGIN)
     "top_dense",  # cosine of the question and the top passage
     "top_sentence",  # ... and the closest sentence of the top passages
     "corpus_coverage",  # share of the question's rarity-weighted words the corpus knows
@@ -32,6 +33,7 @@ QUESTION_FEATURES = (
     "answer_score",  # the sentence scorer's score for the chosen answer
     "answer_cosine",  # cosine of the question and the chosen sentence
     "answer_overlap",  # share of the question's weighted words the chosen sentence holds
+    "answer_margin",  # how far the chosen sentence leads the best rival answer
     "unknown_name",  # a capitalised name the corpus never mentions
     "unknown_year",  # a year the corpus never mentions
     "log_words",  # how many content words the question has
@@ -94,6 +96,7 @@ def question_row(
         rarest = max(facts.weights) if facts.weights else 1.0
         values = [
             top[0].score,
+            min(top[0].score - top[1].score, MAX_MARGIN) if len(top) > 1 else MAX_MARGIN,
             top[0].dense,
             max(c.sentence for c in top),
             facts.corpus_coverage,
@@ -103,11 +106,12 @@ def question_row(
             max(c.sentence_coverage for c in top),
         ]
     else:
-        values = [_NO_ANSWER_SCORE, 0.0, 0.0, facts.corpus_coverage, 0.0, 0.0, 1.0, 0.0]
+        values = [_NO_ANSWER_SCORE, 0.0, 0.0, 0.0, facts.corpus_coverage, 0.0, 0.0, 1.0, 0.0]
     values += [
         answer.score if answer is not None else _NO_ANSWER_SCORE,
         answer.cosine if answer is not None else 0.0,
         answer.overlap if answer is not None else 0.0,
+        answer.margin if answer is not None else 0.0,
         float(facts.unknown_name),
         float(facts.unknown_year),
         float(np.log1p(len(facts.stems))),

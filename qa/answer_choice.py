@@ -24,6 +24,9 @@ from qa.sentence_features import (
 )
 
 ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
+# How far the answer may lead its best rival, as the verdict reads it: a lead beyond this says
+# nothing more (and a lone candidate sentence leads by this much).
+MAX_MARGIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class AnswerChoice:
     score: float  # the sentence scorer's score
     cosine: float  # of the question and the chosen sentence
     overlap: float  # share of the question's weighted words the chosen sentence holds
+    margin: float  # how far its score leads the best rival answer (see ``answer_margin``)
 
 
 def traits_of(retriever: Retriever, query: Query) -> QuestionTraits:
@@ -101,6 +105,20 @@ def sentence_pool(
     return SentencePool(passage, rows, position, features, passage_sentences)
 
 
+def answer_margin(
+    scores: np.ndarray, passage: np.ndarray, position: np.ndarray, best: int
+) -> float:
+    """How far the best sentence's score leads the best rival's, up to ``MAX_MARGIN``.
+
+    A close race between two different answers is a sign of guessing, which the verdict reads.
+    The sentences just before and after the best one in its own passage are not rivals: they
+    are read with it (a lead-in and its quote, two halves of one thought)."""
+    rival = (passage != passage[best]) | (np.abs(position - position[best]) > 1)
+    if not rival.any():
+        return MAX_MARGIN
+    return float(min(scores[best] - scores[rival].max(), MAX_MARGIN))
+
+
 def neighbour_cosine(rows: list[int], position: int, cosine_of: dict[int, float]) -> float:
     """The best cosine of the sentences just before and after ``position`` (0 if none)."""
     around = [rows[i] for i in (position - 1, position + 1) if 0 <= i < len(rows)]
@@ -136,6 +154,7 @@ def choose_answer(
         float(scores[best]),
         float(features[SENTENCE_FEATURES.index("cosine")]),
         float(features[SENTENCE_FEATURES.index("overlap")]),
+        answer_margin(scores, pool.passage, pool.position, best),
     )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa.abstention import QUESTION_FEATURES
+from qa.answer_choice import MAX_MARGIN, answer_margin
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
@@ -105,3 +106,19 @@ def test_a_passage_two_documents_share_is_cited_once_with_the_other_as_also_in(
         "b-article.txt",
     }
     assert not any(quote in p.text for p in answer.passages[1:])  # folded, not repeated
+
+
+def test_the_answer_margin_ignores_the_sentences_read_with_the_answer() -> None:
+    scores = np.array([3.0, 2.9, 1.0, 2.0])
+    passage = np.array([0, 0, 0, 1])
+    position = np.array([4, 5, 9, 0])
+    # Its neighbour (2.9) is read with it; the rival is the other passage's sentence (2.0).
+    assert answer_margin(scores, passage, position, 0) == pytest.approx(1.0)
+    # The same sentence far from it in its own passage is a rival.
+    position = np.array([4, 7, 9, 0])
+    assert answer_margin(scores, passage, position, 0) == pytest.approx(0.1)
+    # No rival at all, or a lead beyond the cap: the cap.
+    assert answer_margin(np.array([1.0]), np.array([0]), np.array([0]), 0) == MAX_MARGIN
+    assert answer_margin(np.array([20.0, 0.0]), np.array([0, 1]), np.array([0, 0]), 0) == (
+        MAX_MARGIN
+    )
