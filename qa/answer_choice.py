@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.layout import Kind
 from qa.retrieval import Candidate, Query, Retriever
 from qa.sentence_features import (
     MAX_ANSWER_CHARS,
@@ -164,7 +165,8 @@ def answer_span(
     """The offsets of the sentence at ``position`` among a passage's sentence ``rows``, with
     what it needs beside it to be read alone:
 
-    - a lead-in ending with ":" takes what it introduces (up to ``MAX_ANSWER_CHARS``);
+    - a lead-in ending with ":" takes what it introduces: the next unit, or the list items that
+      follow it (up to ``MAX_ANSWER_CHARS``), also when the lead-in came along with the answer;
     - one that opens by leaning on the sentence before ("However, ...") takes that sentence;
     - a short one (a fragment) takes its neighbour;
     - one lacking what the question asks for (the date of a "when") takes the nearest
@@ -183,7 +185,30 @@ def answer_span(
         and spans[following].end - spans[first].start <= MAX_ANSWER_CHARS
     ):
         last = following
+    # What came along may itself be a lead-in: an answer does not stop at its colon.
+    if last + 1 < len(spans) and text[spans[last].start : spans[last].end].rstrip().endswith(":"):
+        introduced = _introduced(retriever, rows, last, spans[first].start)
+        if spans[introduced].end - spans[first].start <= MAX_ANSWER_CHARS:
+            last = introduced
     return spans[first].start, spans[last].end
+
+
+def _introduced(retriever: Retriever, rows: list[int], position: int, start: int) -> int:
+    """The last position of what the lead-in at ``position`` introduces: the unit after it and,
+    when that is a list item, the items after it (or, when it is a lead-in too, what that one
+    introduces), as long as the answer from ``start`` stays within ``MAX_ANSWER_CHARS``."""
+    data = retriever.data
+    spans = [data.sentences[row] for row in rows]
+    kinds = [int(data.sentence_kinds[row]) for row in rows]
+    text = data.documents[spans[position].doc_id].text
+    last = position + 1
+    while last + 1 < len(spans) and spans[last + 1].end - start <= MAX_ANSWER_CHARS:
+        leads_on = text[spans[last].start : spans[last].end].rstrip().endswith(":")
+        next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
+        if not (leads_on or next_item):
+            break
+        last += 1
+    return last
 
 
 def joined_span(
@@ -204,15 +229,14 @@ def _standing_alone(
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
     if body.endswith(":") and position + 1 < len(spans):
-        last = position + 1
-        while (
-            last + 1 < len(spans)
-            and spans[last + 1].end - spans[position].start <= MAX_ANSWER_CHARS
-            and text[spans[last].start : spans[last].end].rstrip().endswith(":")
-        ):
-            last += 1
-        return position, last
-    if position > 0 and points_back(body):
+        return position, _introduced(retriever, rows, position, spans[position].start)
+    # A sentence leaning on the one before takes it along; a heading before it is not a
+    # sentence to lean on ("This manual ..." under the manual's title).
+    if (
+        position > 0
+        and points_back(body)
+        and data.sentence_kinds[rows[position - 1]] != Kind.HEADING
+    ):
         return position - 1, position
     if spans[position].end - spans[position].start < SHORT_SENTENCE:
         if position > 0:
