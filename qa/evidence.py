@@ -127,12 +127,7 @@ class EvidenceReader:
             cosines = self.index.sentence_vectors(gathered) @ vector
             total = sum(weights.values()) or 1.0
             shares = (
-                np.array(
-                    [
-                        sum(w for t, w in weights.items() if t in self.stems(row))
-                        for row in gathered.tolist()
-                    ]
-                )
+                np.array([_weight_held(weights, self.stems(row)) for row in gathered.tolist()])
                 / total
             )
             share[has] = np.maximum.reduceat(shares, starts)
@@ -173,9 +168,14 @@ class EvidenceReader:
         heading), computed once per distinct key."""
         distinct, inverse = np.unique(keys, return_inverse=True)
         shares = np.array(
-            [
-                sum(w for t, w in weights.items() if t in stems_of(int(k))) / total
-                for k in distinct.tolist()
-            ]
+            [_weight_held(weights, stems_of(int(k))) / total for k in distinct.tolist()]
         )
         return shares[inverse] if len(keys) else np.zeros(0)
+
+
+def _weight_held(weights: dict[str, float], stems: frozenset[str]) -> float:
+    """The summed weight of the question's words that ``stems`` hold (summed in the question's
+    order, so that the result does not depend on set order)."""
+    if stems.isdisjoint(weights):
+        return 0.0
+    return sum(w for t, w in weights.items() if t in stems)
