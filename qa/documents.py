@@ -159,9 +159,11 @@ def _read_html(data: bytes) -> tuple[str, str | None, date | None, str]:
 def _read_pdf(data: bytes) -> tuple[str, str | None, list[int]]:
     from pypdf import PdfReader
 
+    from qa.pdf_lines import pages_text_with_gaps
+
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = pages_text_with_gaps(list(reader.pages))
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
     except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
         raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None

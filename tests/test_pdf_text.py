@@ -7,6 +7,7 @@ import io
 from fpdf import FPDF
 from pypdf import PdfReader
 
+from qa.pdf_lines import pages_text_with_gaps
 from qa.pdf_text import pdf_text
 
 PARAGRAPHS = [
@@ -54,3 +55,29 @@ def test_a_real_pdf_reads_back_as_its_paragraphs() -> None:
     reader = PdfReader(io.BytesIO(bytes(pdf.output())))
     text = pdf_text([page.extract_text() for page in reader.pages])
     assert text.split("\n\n") == written  # the running head is gone
+
+
+def test_lines_set_apart_by_space_are_separate_paragraphs() -> None:
+    """A title over a paragraph, and one-sentence paragraphs that end at the margin, are told
+    apart only by the space between them: the extraction reads it (``qa.pdf_lines``)."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    title = "Inspectors praise the quality of support at the former tri-borough children's services"
+    pdf.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    body = [
+        "The quality of children's services at the three London councils has held up well after "
+        "the split of the shared arrangement, according to the inspectors who visited them.",
+        "Hammersmith and Fulham, Kensington and Chelsea, and Westminster had formed a joint "
+        "arrangement for children's services, adult social care and public health in 2011.",
+        "The arrangement ended two years ago when two of the councils announced that they meant "
+        "to leave it and form a new partnership of their own for children's services instead.",
+    ]
+    for paragraph in body:
+        pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    pages = list(PdfReader(io.BytesIO(bytes(pdf.output()))).pages)
+    assert pdf_text(pages_text_with_gaps(pages)).split("\n\n") == [title, *body]
+    # Without the gaps, the title runs into the first paragraph.
+    assert not pdf_text([page.extract_text() for page in pages]).startswith(f"{title}\n\n")

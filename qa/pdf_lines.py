@@ -1,0 +1,104 @@
+"""A PDF's page texts with their paragraph gaps: a blank line where two printed lines are further
+apart than the document's usual line spacing.
+
+pypdf's text is a list of printed lines and says nothing of the space between them, so a title
+and the paragraph under it, or paragraphs set apart by spacing rather than by indentation, come
+back as one run of lines. Where each line sits and how large its type is are read from the same
+extraction (the text-positioning matrices pypdf's visitor is given), so the text itself is
+exactly pypdf's; only blank lines are added. ``qa.pdf_text`` reads a blank line as the end of a
+paragraph.
+
+Gaps are measured in units of the line's type size, so footnotes and headings in other sizes
+keep to the same rule, and the usual spacing is read over the whole document, so a page of
+one-line paragraphs is judged by the wrapped text elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# A gap this much wider than the usual line spacing separates paragraphs (a paragraph set half
+# a line apart is 1.5 times as wide; a wrapped line is 1.0).
+PARAGRAPH_GAP = 1.3
+_USUAL_QUANTILE = 0.2  # short paragraphs make wide gaps common: the usual one is read low
+_MIN_GAPS = 5  # fewer measured gaps in a document tell nothing about its usual spacing
+
+
+@dataclass
+class _Line:
+    text: str
+    height: float | None = None  # the baseline of its first positioned text on the page
+    size: float = 0.0  # its type size there
+
+
+def pages_text_with_gaps(pages: list[Any]) -> list[str]:
+    """The text of each pypdf page, a blank line added between lines set apart by a gap."""
+    read = [_lines_of(page) for page in pages]
+    read = [lines if lines is not None and _descends(lines) else None for lines in read]
+    gaps = [gap for lines in read if lines for gap in _gaps(lines) if gap is not None]
+    if len(gaps) < _MIN_GAPS:
+        return [_plain(page, lines) for page, lines in zip(pages, read, strict=True)]
+    usual = sorted(gaps)[int(_USUAL_QUANTILE * (len(gaps) - 1))]
+    texts = []
+    for page, lines in zip(pages, read, strict=True):
+        if lines is None:
+            texts.append(page.extract_text() or "")
+            continue
+        marked: list[str] = []
+        for line, gap in zip(lines, _gaps(lines), strict=True):
+            if marked and marked[-1].strip() and gap is not None and gap > PARAGRAPH_GAP * usual:
+                marked.append("")
+            marked.append(line.text)
+        texts.append("\n".join(marked))
+    return texts
+
+
+def _plain(page: Any, lines: list[_Line] | None) -> str:
+    return "\n".join(line.text for line in lines) if lines else page.extract_text() or ""
+
+
+def _lines_of(page: Any) -> list[_Line] | None:
+    """The page's printed lines with where they sit; None if the positions cannot be trusted."""
+    lines = [_Line("")]
+    pieces: list[str] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        pieces.append(text)
+        for _ in range(text.count("\n")):
+            lines.append(_Line(""))
+        if text.strip() and lines[-1].height is None:
+            # Baseline and type size on the page: the text matrix within the current one.
+            lines[-1].height = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            lines[-1].size = abs(size * (tm[3] * cm[3] + tm[2] * cm[1]))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    split = text.split("\n")
+    if "".join(pieces) != text or len(split) != len(lines):
+        return None  # the visitor saw another text than was returned
+    for line, part in zip(lines, split, strict=True):
+        line.text = part
+    return lines
+
+
+def _descends(lines: list[_Line]) -> bool:
+    """Whether each printed line sits below the one before (or starts a new column above it).
+
+    pypdf hands the visitor a text's position as it was when the text object began, so in a
+    text object that moves down line by line (as TeX writes them) several lines share one
+    height: such a page's heights say nothing about its gaps."""
+    heights = [line.height for line in lines if line.height is not None and line.text.strip()]
+    return all(before != after for before, after in zip(heights, heights[1:], strict=False))
+
+
+def _gaps(lines: list[_Line]) -> list[float | None]:
+    """For each line, its distance below the line before, in units of its type size (None where
+    unknown, or where the text goes up: a new column)."""
+    gaps: list[float | None] = [None]
+    for before, after in zip(lines, lines[1:], strict=False):
+        if before.height is None or after.height is None or after.size <= 0:
+            gaps.append(None)
+            continue
+        distance = before.height - after.height
+        gaps.append(distance / after.size if distance > 0 else None)
+    return gaps
