@@ -16,6 +16,9 @@ _CODE_START = re.compile(
     r"const|function|public|private|static|void|int|#include|@)\b"
 )
 _CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
+# Words in brackets after a space or at the line's start ("hub\n(Mash)", "[see below]") are prose:
+# their brackets do not count towards a line's code symbols. A call's brackets ("len(x)") do.
+_WORDS_IN_BRACKETS = re.compile(r"(?:^|(?<=\s))[(\[]([A-Za-z][A-Za-z' -]+)[)\]]")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def looks_like_code(line: str) -> bool:
 
 
 def _symbol_share(line: str) -> float:
-    visible = [c for c in line if not c.isspace()]
+    visible = [c for c in _WORDS_IN_BRACKETS.sub(r"\1", line) if not c.isspace()]
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
 
 

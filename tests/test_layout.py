@@ -83,6 +83,18 @@ def test_an_interpreter_session_is_code_even_without_fences() -> None:
     assert [kind for kind, _ in units(text)] == ["PROSE", "CODE"]
 
 
+def test_a_wrapped_line_of_words_in_brackets_is_prose_not_code() -> None:
+    # Wrapped so that the acronym in brackets lands alone on a line, as an editor wraps Markdown.
+    sentence = (
+        "The tri-borough arrangement has only stayed in place for some back office functions "
+        "and specialist services, including the multi-agency safeguarding hub (Mash)"
+    )
+    text = "\n\n".join([*(textwrap.fill(p, 80) for p in PARAGRAPHS), textwrap.fill(sentence, 79)])
+    assert text.endswith("\n(Mash)")
+    kind, last = units(text)[-1]
+    assert kind == "PROSE" and reading_text(last) == sentence
+
+
 def test_a_passage_starts_at_a_heading_and_carries_the_section_heading() -> None:
     sections = [f"Section {n}\n\n" + "\n\n".join(PARAGRAPHS) for n in (1, 2)]
     text = "\n\n".join(sections)
