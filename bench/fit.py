@@ -123,10 +123,15 @@ def decide(question: QuestionData, models: Models) -> Choice:
     best = int(ranked[0])
     right = bool(question.sentence_y[chosen][best])
     positions = question.sentence_position[chosen]
-    if len(ranked) > 1:  # two neighbours at the top: the engine answers with both
-        second = int(ranked[1])
-        if passages[second] == passages[best] and abs(positions[second] - positions[best]) == 1:
-            earlier = best if positions[best] < positions[second] else second
+    # The engine answers with the best sentence and its better neighbour (``better_neighbour``).
+    on_topic = x[:, SENTENCE_FEATURES.index("overlap")] > 0
+    beside = np.flatnonzero(
+        (passages == passages[best]) & (np.abs(positions - positions[best]) == 1) & on_topic
+    )
+    if len(beside):
+        partner = int(beside[np.argmax(sentence_scores[beside])])
+        earlier = best if positions[best] < positions[partner] else partner
+        if question.sentence_joins[chosen][earlier]:
             right = bool(question.sentence_y_joined[chosen][earlier])
     answer = AnswerChoice(
         0,

@@ -55,6 +55,7 @@ class QuestionData:
     sentence_y: np.ndarray
     sentence_position: np.ndarray  # its place among its passage's sentences
     sentence_y_joined: np.ndarray  # right if the answer also took in the next sentence
+    sentence_joins: np.ndarray  # ... and whether the two together are short enough to join
 
 
 def gather(
@@ -95,7 +96,7 @@ def _question_data(
         column = every[:, (*PASSAGE_FEATURES, *REFINED_FEATURES).index(signal)]
         gathered.update(np.argsort(-column, kind="stable")[:_PER_SIGNAL].tolist())
     sentence_passage, sentence_x, sentence_y = [], [], []
-    sentence_position, sentence_y_joined = [], []
+    sentence_position, sentence_y_joined, sentence_joins = [], [], []
     for index in sorted(gathered):
         rows = retriever.sentences_of(int(pool.rows[index]))
         if not rows:
@@ -116,10 +117,12 @@ def _question_data(
             sentence_y.append(not unanswerable and is_relevant_answer(answer, gold))
             sentence_passage.append(index)
             sentence_position.append(position)
+            pair = None
             if position + 1 < len(rows):
                 pair = joined_span(retriever, rows, (position, position + 1), traits)
                 if pair is not None:
                     joined = reading_text(doc.text[pair[0] : pair[1]])
+            sentence_joins.append(pair is not None)
             sentence_y_joined.append(not unanswerable and is_relevant_answer(joined, gold))
     evidence = pool.evidence
     return QuestionData(
@@ -141,4 +144,5 @@ def _question_data(
         sentence_y=np.array(sentence_y, dtype=bool),
         sentence_position=np.array(sentence_position, dtype=np.int64),
         sentence_y_joined=np.array(sentence_y_joined, dtype=bool),
+        sentence_joins=np.array(sentence_joins, dtype=bool),
     )

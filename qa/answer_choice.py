@@ -20,6 +20,7 @@ from qa.sentence_features import (
     expected_answer_type,
     finish,
     has_answer_type,
+    introduces,
     points_back,
     sentence_row,
 )
@@ -120,6 +121,27 @@ def answer_margin(
     return float(min(scores[best] - scores[rival].max(), MAX_MARGIN))
 
 
+def better_neighbour(pool: SentencePool, scores: np.ndarray, best: int) -> int | None:
+    """The candidate just before or after ``best`` in its passage that holds some of the
+    question's words, the higher-scored of the two if both do (None if neither).
+
+    The answer is read together with it when the two stay short (``joined_span``): one sentence
+    often names the topic and leaves the answer to its neighbour ("Sometimes a user will request
+    an option which the class has not declared." / "By default this will produce a warning"),
+    and the scorer, reading one sentence at a time, picks the one that sounds like the question.
+    A neighbour with none of the question's words is about something else (the next speaker's
+    quote) and stays out. docs/quality.md gives the figures."""
+    overlap = pool.features[:, SENTENCE_FEATURES.index("overlap")]
+    beside = np.flatnonzero(
+        (pool.passage == pool.passage[best])
+        & (np.abs(pool.position - pool.position[best]) == 1)
+        & (overlap > 0)
+    )
+    if not len(beside):
+        return None
+    return int(beside[np.argmax(scores[beside])])
+
+
 def neighbour_cosine(rows: list[int], position: int, cosine_of: dict[int, float]) -> float:
     """The best cosine of the sentences just before and after ``position`` (0 if none)."""
     around = [rows[i] for i in (position - 1, position + 1) if 0 <= i < len(rows)]
@@ -139,14 +161,12 @@ def choose_answer(
     index = int(pool.passage[best])
     rows = pool.passage_sentences[index]
     start, end = answer_span(retriever, rows, int(pool.position[best]), traits)
-    if len(order) > 1:
-        # Undecided between two neighbours: the answer is the two together, if short enough.
-        second = int(order[1])
-        positions = sorted((int(pool.position[best]), int(pool.position[second])))
-        if pool.passage[second] == index and positions[1] - positions[0] == 1:
-            joined = joined_span(retriever, rows, (positions[0], positions[1]), traits)
-            if joined is not None:
-                start, end = joined
+    partner = better_neighbour(pool, scores, best)
+    if partner is not None:
+        positions = sorted((int(pool.position[best]), int(pool.position[partner])))
+        joined = joined_span(retriever, rows, (positions[0], positions[1]), traits)
+        if joined is not None:
+            start, end = joined
     features = pool.features[best]
     return AnswerChoice(
         index,
@@ -165,8 +185,9 @@ def answer_span(
     """The offsets of the sentence at ``position`` among a passage's sentence ``rows``, with
     what it needs beside it to be read alone:
 
-    - a lead-in ending with ":" takes what it introduces: the next unit, or the list items that
-      follow it (up to ``MAX_ANSWER_CHARS``), also when the lead-in came along with the answer;
+    - a lead-in (ending with ":", or "... as follows.") takes what it introduces: the next unit,
+      or the list items that follow it (up to ``MAX_ANSWER_CHARS``), also when the lead-in came
+      along with the answer;
     - one that opens by leaning on the sentence before ("However, ...") takes that sentence;
     - a short one (a fragment) takes its neighbour;
     - one lacking what the question asks for (the date of a "when") takes the nearest
@@ -186,7 +207,7 @@ def answer_span(
     ):
         last = following
     # What came along may itself be a lead-in: an answer does not stop at its colon.
-    if last + 1 < len(spans) and text[spans[last].start : spans[last].end].rstrip().endswith(":"):
+    if last + 1 < len(spans) and introduces(text[spans[last].start : spans[last].end]):
         introduced = _introduced(retriever, rows, last, spans[first].start)
         if spans[introduced].end - spans[first].start <= MAX_ANSWER_CHARS:
             last = introduced
@@ -203,7 +224,7 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     text = data.documents[spans[position].doc_id].text
     last = position + 1
     while last + 1 < len(spans) and spans[last + 1].end - start <= MAX_ANSWER_CHARS:
-        leads_on = text[spans[last].start : spans[last].end].rstrip().endswith(":")
+        leads_on = introduces(text[spans[last].start : spans[last].end])
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
         if not (leads_on or next_item):
             break
@@ -228,7 +249,7 @@ def _standing_alone(
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
-    if body.endswith(":") and position + 1 < len(spans):
+    if introduces(body) and position + 1 < len(spans):
         return position, _introduced(retriever, rows, position, spans[position].start)
     # A sentence leaning on the one before takes it along; a heading before it is not a
     # sentence to lean on ("This manual ..." under the manual's title).

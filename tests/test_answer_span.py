@@ -1,15 +1,18 @@
 """What an answer sentence takes along to be read alone, over a small index made by the test
-(real chunking, real model): what a lead-in introduces, and nothing from a heading."""
+(real chunking, real model): what a lead-in introduces (after a colon or an "as follows."), the
+neighbour the scorer rates higher, and nothing from a heading."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import numpy as np
+import pytest
 
-from qa.answer_choice import answer_span, traits_of
+from qa.answer_choice import SentencePool, answer_span, better_neighbour, traits_of
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever, open_retriever
+from qa.sentence_features import SENTENCE_FEATURES
 
 TRACING = """Tracing tools
 
@@ -30,10 +33,21 @@ MANUAL = """Packaging Manual
 ****************
 
 This manual describes the requirements each package must satisfy to be included.
+
+The default editor is reached through one command. You can change it as follows.
+
+```
+sudo update-alternatives --config editor
+```
+
+Other programs then start the editor you chose.
 """
 
 
-def _retriever(tmp_path: Path, embedder: Embedder) -> Retriever:
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
+    """One small index for every test here: the texts above, chunked and embedded for real."""
+    tmp_path = tmp_path_factory.mktemp("answer-span")
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "tracing.txt").write_text(TRACING, encoding="utf-8")
@@ -57,10 +71,7 @@ def _span_of(retriever: Retriever, opening: str) -> str:
     raise AssertionError(f"no sentence starts with {opening!r}")
 
 
-def test_an_answer_ending_in_a_lead_in_takes_the_list_it_introduces(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    retriever = _retriever(tmp_path, embedder)
+def test_an_answer_ending_in_a_lead_in_takes_the_list_it_introduces(retriever: Retriever) -> None:
     # "They both ..." leans on the first sentence, so it comes along, and it ends with a colon:
     # the three items it introduces come too.
     answer = _span_of(retriever, "DTrace and SystemTap")
@@ -73,11 +84,36 @@ def test_an_answer_ending_in_a_lead_in_takes_the_list_it_introduces(
     assert "CPython" not in alone
 
 
-def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    retriever = _retriever(tmp_path, embedder)
+def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
     answer = _span_of(retriever, "This manual describes")
     assert (
         answer == "This manual describes the requirements each package must satisfy to be included."
     )
+
+
+def test_an_answer_announcing_what_follows_takes_the_command_it_announces(
+    retriever: Retriever,
+) -> None:
+    answer = _span_of(retriever, "You can change it as follows.")
+    assert answer.startswith("You can change it as follows.")
+    assert answer.rstrip("`\n ").endswith("update-alternatives --config editor")
+    assert "Other programs" not in answer
+
+
+def test_the_better_neighbour_is_the_higher_scored_candidate_beside_the_best_on_topic() -> None:
+    # Two passages; in passage 0 the candidates sit at positions 0, 1, 2, 4 and 5.
+    overlap = SENTENCE_FEATURES.index("overlap")
+    features = np.zeros((6, len(SENTENCE_FEATURES)))
+    features[:, overlap] = [0.5, 0.5, 0.2, 0.5, 0.0, 0.5]  # position 5 shares no question word
+    pool = SentencePool(
+        passage=np.array([0, 0, 0, 0, 0, 1]),
+        rows=np.arange(6),
+        position=np.array([0, 1, 2, 4, 5, 1]),
+        features=features,
+        passage_sentences=[[0, 1, 2, 3, 4, 5], [6, 7]],
+    )
+    scores = np.array([0.2, 3.0, 0.9, 2.5, 2.6, 2.8])
+    assert better_neighbour(pool, scores, 1) == 2  # 0.9 beats 0.2; not the other passage's 2.8
+    assert better_neighbour(pool, scores, 3) is None  # its one neighbour is off the question
+    assert better_neighbour(pool, scores, 4) == 3
+    assert better_neighbour(pool, scores, 5) is None  # alone in its passage
