@@ -47,6 +47,23 @@ def quantized_checksum(model_checksum: str) -> str:
     return hashlib.sha256(f"{model_checksum}+{QUANTIZE_RECIPE}".encode()).hexdigest()
 
 
+def pooling_modes(pooling: dict[str, object]) -> set[str]:
+    """The modes a sentence-transformers Pooling config turns on. Folders saved before
+    sentence-transformers 6 set flags (``"pooling_mode_mean_tokens": true``); from 6 on, one key
+    names them (``"pooling_mode": "mean"``, or a list), which is how a model fine-tuned today
+    is saved."""
+    named = pooling.get("pooling_mode")
+    if isinstance(named, str):
+        return {named}
+    if isinstance(named, list):
+        return {str(mode) for mode in named}
+    return {
+        key.removeprefix("pooling_mode_").removesuffix("_tokens")
+        for key, on in pooling.items()
+        if key.startswith("pooling_mode_") and on
+    }
+
+
 def check_mean_pooled(model_path: Path) -> None:
     """The exported graph mean-pools and normalises, which is what the packaged model does."""
     pooling_file = model_path / "1_Pooling" / "config.json"
@@ -57,17 +74,7 @@ def check_mean_pooled(model_path: Path) -> None:
         )
     pooling = json.loads(pooling_file.read_text())
     modules = [m.get("type", "") for m in json.loads(modules_file.read_text())]
-    others = [
-        k
-        for k, v in pooling.items()
-        if k.startswith("pooling_mode_") and v and "mean_tokens" not in k
-    ]
-    if (
-        not pooling.get("pooling_mode_mean_tokens")
-        or others
-        or not modules
-        or not modules[-1].endswith("Normalize")
-    ):
+    if pooling_modes(pooling) != {"mean"} or not modules or not modules[-1].endswith("Normalize"):
         raise ModelUnavailable(
             f"the ONNX backend supports mean-pooled, normalised models only ({model_path}); "
             "use QA_EMBED_BACKEND=torch"

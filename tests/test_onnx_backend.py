@@ -111,6 +111,33 @@ def test_models_not_mean_pooled_are_refused(tmp_path: Path) -> None:
         check_mean_pooled(tmp_path / "1_Pooling")
 
 
+@pytest.mark.parametrize(
+    ("pooling", "accepted"),
+    [
+        ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, True),
+        ({"embedding_dimension": 384, "pooling_mode": "mean"}, True),  # sentence-transformers 6
+        ({"pooling_mode": ["mean"]}, True),
+        ({"pooling_mode": "cls"}, False),
+        ({"pooling_mode": ["mean", "max"]}, False),
+        ({"pooling_mode_mean_sqrt_len_tokens": True}, False),
+    ],
+)
+def test_pooling_is_read_in_both_config_formats(
+    tmp_path: Path, pooling: dict[str, object], accepted: bool
+) -> None:
+    # A model fine-tuned and saved with today's sentence-transformers names its pooling mode
+    # in one key; older folders, like the packaged model, set one flag per mode.
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    modules = [{"type": "Transformer"}, {"type": "Pooling"}, {"type": "Normalize"}]
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    if accepted:
+        check_mean_pooled(tmp_path)
+    else:
+        with pytest.raises(ModelUnavailable, match="mean-pooled"):
+            check_mean_pooled(tmp_path)
+
+
 @pytest.mark.slow
 def test_export_from_scratch_matches_the_cached_model(tmp_path: Path, onnx_fp32: Embedder) -> None:
     """The export itself (not a cached file): written atomically, and gives the same vectors."""
