@@ -58,17 +58,25 @@ class QuestionData:
     sentence_joins: np.ndarray  # ... and whether the two together are short enough to join
 
 
-def gather(
+def open_collection(
     settings: Settings, embedder: Embedder, collection: Collection, cache_dir: Path
-) -> list[QuestionData]:
-    """Index the collection (incrementally, in its own folder) and gather every question's data."""
+) -> Retriever:
+    """A retriever over the collection's own index (built or brought up to date first), the
+    same folder ``qa eval`` keeps it in."""
     docs = collection.docs_dir or settings.docs_dir
     served = settings.model_copy(
         update={"docs_dir": docs, "index_dir": collection.index_folder(cache_dir)}
     )
     print(f"{collection.name}: indexing {docs}", file=sys.stderr)
     build_index(served, embedder)
-    retriever = open_retriever(served, embedder)
+    return open_retriever(served, embedder)
+
+
+def gather(
+    settings: Settings, embedder: Embedder, collection: Collection, cache_dir: Path
+) -> list[QuestionData]:
+    """Index the collection (incrementally, in its own folder) and gather every question's data."""
+    retriever = open_collection(settings, embedder, collection, cache_dir)
     return [
         _question_data(retriever, collection.name, item.question, item.gold, item.unanswerable)
         for item in load_questions(collection.questions)
