@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,42 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """Fine-tune the model on the index's passages (qa.adaptation) and say how to use it."""
+    from qa.adaptation import adapt_model
+    from qa.embedding import Embedder
+    from qa.store import check_model, open_store
+
+    settings = _settings(args)
+    loaded = open_store(settings).open()  # IndexMissing / IndexCorrupt: one line, exit 2
+    embedder = Embedder.from_settings(settings)
+    check_model(loaded.data.manifest, embedder.name, embedder.checksum)
+    output = Path(args.output).absolute()
+
+    def progress(step: int, steps: int, loss: float) -> None:
+        if step == 1 or step % 10 == 0 or step == steps:
+            print(f"adapting: step {step}/{steps}, loss {loss:.3f}", file=sys.stderr)
+
+    report = adapt_model(
+        loaded.data,
+        loaded.version,
+        embedder.path,
+        embedder.weights_checksum,
+        output,
+        pairs=args.pairs,
+        progress=progress,
+    )
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(
+            f"adapted model saved in {output} ({report.pairs} pairs from {report.passages} "
+            f"passages, {report.seconds:.0f}s).\nUse it for building and serving alike:\n"
+            f"  QA_MODEL={output} qa index build\n  QA_MODEL={output} qa serve"
+        )
     return 0
 
 
@@ -328,6 +365,20 @@ def build_parser() -> argparse.ArgumentParser:
             "holds (exit 1 if not)",
         )
     ).set_defaults(handler=cmd_verify)
+    adapt = with_paths(
+        index.add_parser(
+            "adapt",
+            help="fine-tune the model on the indexed passages, without labels (minutes of CPU); "
+            "then build and serve with QA_MODEL=OUTPUT",
+        ),
+        docs=False,
+    )
+    adapt.add_argument("output", help="a new folder for the adapted model")
+    adapt.add_argument(
+        "--pairs", type=int, default=3000, help="at most this many training pairs (default 3000)"
+    )
+    adapt.add_argument("--json", action="store_true", help="print one JSON object")
+    adapt.set_defaults(handler=cmd_adapt)
 
     ask = with_paths(commands.add_parser("ask", help="answer one question"))
     ask.add_argument("question")
