@@ -287,6 +287,41 @@ def simulate(scorers: Scorers, questions: list[QuestionData]) -> Report:
     return report
 
 
+def held_out_outcomes(
+    by_collection: dict[str, list[QuestionData]], c: float
+) -> dict[tuple[str, str], tuple[bool, bool]]:
+    """Each answerable question's (top passage relevant, answer right), by the models fitted
+    without its collection."""
+    outcomes = {}
+    for name, questions in by_collection.items():
+        held_out = fit_all({n: q for n, q in by_collection.items() if n != name}, c)
+        for q in questions:
+            if q.answerable:
+                report = simulate(held_out, [q])
+                outcomes[(name, q.question)] = (report.hit1 == 1, report.right == 1)
+    return outcomes
+
+
+def print_paired(
+    baseline: dict[tuple[str, str], tuple[bool, bool]],
+    candidate: dict[tuple[str, str], tuple[bool, bool]],
+) -> None:
+    """Questions the candidate data gets right and the baseline wrong (up), and the reverse
+    (down), held out, with a two-sided sign test over the questions that moved."""
+    from scipy.stats import binomtest
+
+    shared = [key for key in candidate if key in baseline]
+    names = sorted({name for name, _ in shared})
+    print(f"\nheld out, against the baseline data ({len(shared)} answerable questions in both)")
+    for column, label in ((0, "hit@1"), (1, "answer")):
+        for name in [*names, "all"]:
+            keys = [key for key in shared if name in ("all", key[0])]
+            up = sum(candidate[k][column] > baseline[k][column] for k in keys)
+            down = sum(candidate[k][column] < baseline[k][column] for k in keys)
+            p = binomtest(up, up + down).pvalue if up + down else 1.0
+            print(f"{label:7} {name:16} up {up:3}  down {down:3}  sign test p = {p:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fit", description=__doc__)
     parser.add_argument("collections", nargs="*", default=list(DEFAULT_COLLECTIONS))
@@ -303,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         "--data",
         type=Path,
         help="gathered data: read from this file if it exists, else saved to it",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DATA",
+        help="gathered baseline data (as --data): print which questions moved up or down, held out",
     )
     args = parser.parse_args(argv)
     if args.data is not None and args.data.exists():
@@ -353,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['answer_accuracy']:.3f}   {r['refused']:7}  {r['false_refusals']:9}  "
                 f"{r['sure']:11}  {r['bands']}"
             )
+    if args.against is not None:
+        baseline: dict[str, list[QuestionData]] = pickle.loads(args.against.read_bytes())
+        print_paired(held_out_outcomes(baseline, args.c), held_out_outcomes(by_collection, args.c))
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,41 +24,25 @@ import numpy as np
 import torch
 
 from bench.fit_data import open_collection
+from qa.adaptation import cloze_pairs, fine_tune
 from qa.config import Settings, get_settings
 from qa.embedding import Embedder
 from qa.evaluation import Collection, EvalQuestion, is_relevant, load_questions
+from qa.store.records import IndexData
 
-# Queries are cut from passages with a plain sentence-end split, the form the figures in
-# docs/quality.md were measured with; a build-time adaptation would take the index's own units.
-_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
-_QUERY_CHARS = (30, 300)
-_KEEP_WHOLE = 0.1  # share of pairs whose positive keeps the query sentence
 _TOP = 5
 
 
-def passages_of(
+def open_passages(
     spec: str, settings: Settings, embedder: Embedder
-) -> tuple[list[str], list[EvalQuestion]]:
-    """The passage texts of the collection's eval index (built if missing) and its answerable
+) -> tuple[IndexData, list[str], list[EvalQuestion]]:
+    """The collection's eval index (built if missing), its passage texts and its answerable
     questions."""
     collection = Collection.parse(spec)
     data = open_collection(settings, embedder, collection, settings.cache_dir).data
     texts = [data.passage_text(i) for i in range(len(data.passages))]
     questions = [q for q in load_questions(collection.questions) if not q.unanswerable]
-    return texts, questions
-
-
-def cloze_pairs(passages: list[str], limit: int, rng: random.Random) -> list[tuple[str, str]]:
-    pairs = []
-    for passage in passages:
-        for sentence in _SENTENCE_END.split(passage):
-            if not _QUERY_CHARS[0] <= len(sentence) <= _QUERY_CHARS[1]:
-                continue
-            rest = passage if rng.random() < _KEEP_WHOLE else passage.replace(sentence, " ").strip()
-            if len(rest) > 40:
-                pairs.append((sentence, rest))
-    rng.shuffle(pairs)
-    return pairs[:limit]
+    return data, texts, questions
 
 
 def first_relevant_ranks(model, passages: list[str], questions: list[EvalQuestion]) -> np.ndarray:
@@ -84,35 +67,9 @@ def scores(ranks: np.ndarray) -> dict[str, float]:
     }
 
 
-def fine_tune(model, pairs: list[tuple[str, str]], batch: int, lr: float) -> None:
-    """One epoch of in-batch-negatives contrastive loss (as MultipleNegativesRankingLoss), with a
-    linear warm-up over the first tenth and a linear decay after."""
-    steps = (len(pairs) + batch - 1) // batch
-    warm = max(1, steps // 10)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda k: (k + 1) / warm if k < warm else (steps - k) / max(1, steps - warm)
-    )
-
-    def embed(texts: list[str]) -> torch.Tensor:
-        features = model.preprocess(texts)
-        return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
-
-    model.train()
-    for step in range(steps):
-        chunk = pairs[step * batch : (step + 1) * batch]
-        queries = embed([q for q, _ in chunk])
-        positives = embed([p for _, p in chunk])
-        loss = torch.nn.functional.cross_entropy(
-            20.0 * queries @ positives.T, torch.arange(len(chunk))
-        )
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        if step % 10 == 0:
-            print(f"step {step}/{steps} loss {loss.item():.3f}", file=sys.stderr)
-    model.eval()
+def _progress(step: int, steps: int, loss: float) -> None:
+    if step % 10 == 0:
+        print(f"step {step}/{steps} loss {loss:.3f}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     settings = get_settings()
     embedder = Embedder.from_settings(settings)
-    passages, questions = passages_of(args.collection, settings, embedder)
+    data, passages, questions = open_passages(args.collection, settings, embedder)
     model = SentenceTransformer(str(embedder.path), device="cpu")
     before = first_relevant_ranks(model, passages, questions)
-    pairs = cloze_pairs(passages, args.pairs, random.Random(0))
+    pairs = cloze_pairs(data, args.pairs, random.Random(0))
     started = time.perf_counter()
-    fine_tune(model, pairs, args.batch, args.lr)
+    fine_tune(model, pairs, args.batch, args.lr, _progress)
     seconds = time.perf_counter() - started
     after = first_relevant_ranks(model, passages, questions)
     if args.save:
