@@ -343,9 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--index", help="index folder (default: index/, or QA_INDEX_DIR)")
         return sub
 
-    index = commands.add_parser("index", help="build or verify the index").add_subparsers(
-        dest="index_command", required=True
-    )
+    index = commands.add_parser(
+        "index", help="build, verify or adapt the model to the index"
+    ).add_subparsers(dest="index_command", required=True)
     build = with_paths(index.add_parser("build", help="embed new and changed documents"))
     build.add_argument("--full", action="store_true", help="re-embed everything")
     build.add_argument("--json", action="store_true", help="print one JSON object")
