@@ -132,3 +132,21 @@ def test_client_reconnects_when_the_server_dropped_an_idle_connection() -> None:
         client.close()
     finally:
         server.shutdown()
+
+
+def test_paired_comparison_counts_questions_that_moved_and_tests_the_sign(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``bench.fit --against``: a question counts up when the candidate gets it and the baseline
+    does not, down the other way; unchanged ones are left out of the sign test."""
+    from bench.fit import print_paired
+
+    baseline = {("a", f"q{i}"): (False, i < 3) for i in range(10)}
+    candidate = {("a", f"q{i}"): (i < 8, i < 2) for i in range(10)} | {("b", "new"): (True, True)}
+    print_paired(baseline, candidate)
+    lines = capsys.readouterr().out.splitlines()
+    assert "(10 answerable questions in both)" in lines[1]
+    hit = next(line for line in lines if line.startswith("hit@1   all"))
+    answer = next(line for line in lines if line.startswith("answer  all"))
+    assert "up   8  down   0" in hit and "p = 0.008" in hit  # 2 * 0.5**8
+    assert "up   0  down   1" in answer and "p = 1.000" in answer
