@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import shutil
 import time
@@ -140,12 +141,14 @@ def adapt_model(
     progress: Progress | None = None,
 ) -> AdaptReport:
     """Fine-tune a copy of the model at ``base_path`` on the index's passages and save it in
-    ``output``, which must not exist yet. The folder appears whole or not at all: the model is
-    written beside it first and renamed into place."""
+    ``output``, which must not exist yet (its parents are made). The folder appears whole or not
+    at all: the model is written beside it first and renamed into place."""
     if output.exists():
         raise AdaptationError(f"{output} already exists: choose a new folder for the model")
-    if not output.parent.is_dir():
-        raise AdaptationError(f"{output.parent} is not a folder")
+    # Checked before minutes of training: the nearest existing folder above must take the model.
+    existing = next(folder for folder in output.absolute().parents if folder.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise AdaptationError(f"cannot create {output}: {existing} is not a writable folder")
     if pairs < batch:
         raise AdaptationError(f"pairs must be at least one batch ({batch}), not {pairs}")
     chosen = cloze_pairs(data, pairs, random.Random(seed))
@@ -172,6 +175,7 @@ def adapt_model(
         seconds=round(time.perf_counter() - started, 1),
         output=str(output),
     )
+    output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:

@@ -55,7 +55,7 @@ def test_an_adapted_model_is_built_and_served_with_like_any_model(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = copy_seeds_index(tmp_path)
-    output = tmp_path / "adapted"
+    output = tmp_path / "models" / "adapted"  # its parent is made
     code = cli_main(
         ["index", "adapt", str(output), "--index", str(settings.index_dir)] + ["--pairs", "64"]
     )
@@ -90,6 +90,12 @@ def test_adapt_refuses_an_existing_folder_or_a_missing_index_and_changes_nothing
     assert cli_main(["index", "adapt", str(taken), "--index", str(seeds_index.index_dir)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+
+    under_a_file = taken / "notes.txt" / "model"
+    assert (
+        cli_main(["index", "adapt", str(under_a_file), "--index", str(seeds_index.index_dir)]) == 2
+    )
+    assert "is not a writable folder" in capsys.readouterr().err
 
     fresh = tmp_path / "fresh"
     assert cli_main(["index", "adapt", str(fresh), "--index", str(tmp_path / "no-index")]) == 2
