@@ -52,3 +52,7 @@ class WriterBusy(QAError):
 
 class RayUnavailable(QAError):
     """A Ray build was asked for, but Ray Data is not installed or its cluster cannot be joined."""
+
+
+class AdaptationError(QAError):
+    """The index or the output folder does not allow adapting the model (``qa index adapt``)."""
