@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.fit import DEFAULT_COLLECTIONS
 from bench.fit_data import QuestionData, gather, open_collection
-from qa.adaptation import adapt_model
+from qa.adaptation import adapt_model, stderr_progress
 from qa.config import Settings, get_settings
 from qa.embedding import Embedder
 from qa.evaluation import Collection
@@ -34,17 +34,13 @@ def adapted_model(settings: Settings, collection: Collection, models: Path) -> P
     embedder = Embedder.from_settings(settings)
     retriever = open_collection(settings, embedder, collection, settings.cache_dir)
 
-    def progress(step: int, steps: int, loss: float) -> None:
-        if step % 10 == 0 or step == steps:
-            print(f"{collection.name}: step {step}/{steps}, loss {loss:.3f}", file=sys.stderr)
-
     adapt_model(
         retriever.data,
         retriever.index.version,
         embedder.path,
         embedder.weights_checksum,
         folder,
-        progress=progress,
+        progress=stderr_progress(collection.name),
     )
     return folder
 

@@ -287,17 +287,24 @@ def simulate(scorers: Scorers, questions: list[QuestionData]) -> Report:
     return report
 
 
+def held_out_scorers(by_collection: dict[str, list[QuestionData]], c: float) -> dict[str, Scorers]:
+    """For each collection, every model fitted without it."""
+    return {
+        name: fit_all({n: q for n, q in by_collection.items() if n != name}, c)
+        for name in by_collection
+    }
+
+
 def held_out_outcomes(
-    by_collection: dict[str, list[QuestionData]], c: float
+    by_collection: dict[str, list[QuestionData]], held_out: dict[str, Scorers]
 ) -> dict[tuple[str, str], tuple[bool, bool]]:
     """Each answerable question's (top passage relevant, answer right), by the models fitted
     without its collection."""
     outcomes = {}
     for name, questions in by_collection.items():
-        held_out = fit_all({n: q for n, q in by_collection.items() if n != name}, c)
         for q in questions:
             if q.answerable:
-                report = simulate(held_out, [q])
+                report = simulate(held_out[name], [q])
                 outcomes[(name, q.question)] = (report.hit1 == 1, report.right == 1)
     return outcomes
 
@@ -369,12 +376,12 @@ def main(argv: list[str] | None = None) -> int:
             passage=shipped.passage,
             sentence=shipped.sentence,
         )
+    held_out = held_out_scorers(by_collection, args.c)
     results: dict[str, dict[str, Any]] = {}
     for name, questions in by_collection.items():
-        held_out = fit_all({n: q for n, q in by_collection.items() if n != name}, args.c)
         results[name] = {
             "in_sample": simulate(everything, questions).as_dict(),
-            "held_out": simulate(held_out, questions).as_dict(),
+            "held_out": simulate(held_out[name], questions).as_dict(),
         }
     if args.write:
         WEIGHTS_FILE.write_text(json.dumps(everything.as_dict(), indent=1) + "\n")
@@ -396,7 +403,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.against is not None:
         baseline: dict[str, list[QuestionData]] = pickle.loads(args.against.read_bytes())
-        print_paired(held_out_outcomes(baseline, args.c), held_out_outcomes(by_collection, args.c))
+        print_paired(
+            held_out_outcomes(baseline, held_out_scorers(baseline, args.c)),
+            held_out_outcomes(by_collection, held_out),
+        )
     return 0
 
 

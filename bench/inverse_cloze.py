@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 
 from bench.fit_data import open_collection
-from qa.adaptation import cloze_pairs, fine_tune
+from qa.adaptation import cloze_pairs, fine_tune, stderr_progress
 from qa.config import Settings, get_settings
 from qa.embedding import Embedder
 from qa.evaluation import Collection, EvalQuestion, is_relevant, load_questions
@@ -67,11 +66,6 @@ def scores(ranks: np.ndarray) -> dict[str, float]:
     }
 
 
-def _progress(step: int, steps: int, loss: float) -> None:
-    if step % 10 == 0:
-        print(f"step {step}/{steps} loss {loss:.3f}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inverse_cloze", description=__doc__)
     parser.add_argument("collection", help="QUESTIONS.jsonl[=DOCS], as for qa eval")
@@ -91,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     before = first_relevant_ranks(model, passages, questions)
     pairs = cloze_pairs(data, args.pairs, random.Random(0))
     started = time.perf_counter()
-    fine_tune(model, pairs, args.batch, args.lr, _progress)
+    fine_tune(model, pairs, args.batch, args.lr, stderr_progress("fine-tuning"))
     seconds = time.perf_counter() - started
     after = first_relevant_ranks(model, passages, questions)
     if args.save:

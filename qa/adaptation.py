@@ -21,6 +21,7 @@ import logging
 import os
 import random
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -41,6 +42,17 @@ _ANSWER_KINDS = (Kind.PROSE, Kind.LIST_ITEM)
 PROVENANCE_FILE = "qa_adaptation.json"
 
 Progress = Callable[[int, int, float], None]  # step, steps, loss
+
+
+def stderr_progress(label: str, every: int = 10) -> Progress:
+    """A progress callback that prints the first step, every ``every``-th and the last to
+    stderr (stdout carries only results)."""
+
+    def progress(step: int, steps: int, loss: float) -> None:
+        if step == 1 or step % every == 0 or step == steps:
+            print(f"{label}: step {step}/{steps}, loss {loss:.3f}", file=sys.stderr, flush=True)
+
+    return progress
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     """Fine-tune the model on the index's passages (qa.adaptation) and say how to use it."""
-    from qa.adaptation import adapt_model
+    from qa.adaptation import adapt_model, stderr_progress
     from qa.embedding import Embedder
     from qa.store import check_model, open_store
 
@@ -111,10 +111,6 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     check_model(loaded.data.manifest, embedder.name, embedder.checksum)
     output = Path(args.output).absolute()
 
-    def progress(step: int, steps: int, loss: float) -> None:
-        if step == 1 or step % 10 == 0 or step == steps:
-            print(f"adapting: step {step}/{steps}, loss {loss:.3f}", file=sys.stderr)
-
     report = adapt_model(
         loaded.data,
         loaded.version,
@@ -122,7 +118,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         embedder.weights_checksum,
         output,
         pairs=args.pairs,
-        progress=progress,
+        progress=stderr_progress("adapting"),
     )
     if args.json:
         _print_json(asdict(report))
