@@ -32,6 +32,15 @@ _HEADING_MAX_CHARS = 120
 _FENCE = re.compile(r"(```|~~~)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
+# A line that is mostly plain words reads as prose, whatever symbols the rest of it holds.
+_PLAIN_WORD = re.compile(r"""[A-Za-z][a-z'’-]*[,.;:!?]?""")
+_WORDY_SHARE = 0.6
+# A full sentence inside a block, and prose after it: three words or more, a word ending in
+# lower-case letters and a full stop (so not "1. Introduction" or "Dr. Who"), then a
+# capitalised word and a lower-case one (so not a title's "Tutorial. Release 3.11").
+_INNER_SENTENCE_END = re.compile(
+    r"""(?:\S+\s+){2,}\S*[a-z]{2}[.!?]["'”’)\]]*\s+[A-Z][a-z]*\s+[a-z]"""
+)
 
 
 class Kind(IntEnum):
@@ -164,17 +173,40 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return True  # the rule under a Setext heading
     if _is_table_row(body) or _is_table_row(before.strip()):
         return False  # each row a unit
+    if _wraps_into(text, group, line, width):
+        return True  # prose wrapped onto a line dense with symbols ("with ``/<number>'' ...")
     code_before, code_now = looks_like_code(before), looks_like_code(body)
     if code_before or code_now:
         return code_before and code_now and len(group) < 200  # a code block runs on
     if starts_item(body) or _MARKDOWN_HEADING.match(body):
         return False
+    if before.endswith(",") and body[:1].islower() and line.indent == previous.indent:
+        return True  # a sentence broken by hand after its clauses, as verse is
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
         return not ENDS_SENTENCE.search(before) and body[:1].islower()
     if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+
+
+def _wraps_into(text: str, group: list[Line], line: Line, width: int | None) -> bool:
+    """Whether ``line`` goes on with the wrapped prose of ``group`` though one of the two lines
+    is dense with symbols: the block began as prose, the line before stops mid-sentence where
+    the wrap width left no room for the next word, and ``line`` starts in lower case at the
+    same indent. A code line after prose starts where the prose line ended short or indents."""
+    if width is None or looks_like_code(group[0].text(text)):
+        return False
+    previous, body = group[-1], line.text(text).strip()
+    tokens = body.split()
+    return (
+        body[:1].islower()
+        and sum(bool(_PLAIN_WORD.fullmatch(token)) for token in tokens)
+        >= _WORDY_SHARE * len(tokens)
+        and line.indent == previous.indent
+        and not ENDS_SENTENCE.search(previous.text(text))
+        and previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+    )
 
 
 def _is_table_row(body: str) -> bool:
@@ -203,7 +235,21 @@ def heading_text(heading: str) -> str:
     return heading.strip().lstrip("#").rstrip("#¶").strip()
 
 
+def _is_clause(block: str) -> bool:
+    """A clause of prose broken off after its comma ("Doctor and hospital visits declined,"):
+    mostly lower-case words, where an address line or a title is mostly capitalised."""
+    words = block.split()
+    return block.endswith(",") and sum(w[:1].islower() for w in words) * 2 > len(words)
+
+
 def _is_label(block: str) -> bool:
-    """A heading, byline, dateline or caption: short, and ending unlike a sentence (a title
-    wrapped onto a second line is still one)."""
-    return len(block) <= _HEADING_MAX_CHARS and not ENDS_SENTENCE.search(block.rstrip("¶#"))
+    """A heading, byline, dateline or caption: short, ending unlike a sentence (a title wrapped
+    onto a second line is still one), not a clause of prose, and holding no full sentence
+    ("The report doesn't say what is done well. It seems to lack content" is a remark left
+    without its full stop)."""
+    return (
+        len(block) <= _HEADING_MAX_CHARS
+        and not ENDS_SENTENCE.search(block.rstrip("¶#"))
+        and not _is_clause(block)
+        and not _INNER_SENTENCE_END.search(block)
+    )

@@ -95,6 +95,58 @@ def test_a_wrapped_line_of_words_in_brackets_is_prose_not_code() -> None:
     assert kind == "PROSE" and reading_text(last) == sentence
 
 
+def test_a_remark_left_without_its_full_stop_is_prose_not_a_heading() -> None:
+    remark = (
+        "The report doesn’t seem to say what is actually done well or how. "
+        "It seems to lack meaningful content"
+    )
+    text = f"  3. Laura March 30, 2016 at 8:54 pm #\n\n    {remark}\n\n  4. Next comment"
+    assert ("PROSE", "The report doesn’t seem to say what is actually done well or how.") in units(
+        text
+    )
+    assert ("PROSE", "It seems to lack meaningful content") in units(text)
+    for title in ("Chapter 2. Getting Started", "The Python Tutorial. Release 3.11"):
+        assert units(f"{title}\n\n{PARAGRAPHS[0]}")[0] == ("HEADING", title)
+
+
+def test_clauses_broken_after_their_commas_are_prose_and_an_address_is_not() -> None:
+    # As the seeds' article is converted to Markdown: every line of a verse-like quote its own
+    # paragraph. Read as headings, they would start passages that the plain text does not.
+    verse = ["Doctor and hospital visits declined,", "mental health appeared to improve,"]
+    text = "\n\n".join([*verse, "and more teenagers completed high school."])
+    assert [kind for kind, _ in units(text)] == ["PROSE", "PROSE", "PROSE"]
+    address = "Westminster City Council,\n\n64 Victoria Street,\n\nLondon SW1E 6QP"
+    assert [kind for kind, _ in units(address)] == ["HEADING", "HEADING", "HEADING"]
+
+
+def test_a_wrapped_prose_line_dense_with_symbols_stays_in_its_paragraph() -> None:
+    # A man page's justified paragraph; its second line is mostly symbols by share of characters.
+    lines = [
+        "       Step values can be used in conjunction with ranges.  Following a  range",
+        "       with  ``/<number>''  specifies  skips of the number's value through the",
+        "       range.  For example, ``0-23/2'' can be used in the hours field to specify",
+        "       command execution every other hour.",
+    ]
+    others = [textwrap.indent(textwrap.fill(p, 73), "       ") for p in PARAGRAPHS]
+    text = "\n\n".join([*others, "\n".join(lines), *others])
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert (
+        "PROSE",
+        "Following a range with ``/<number>'' specifies skips of the number's value "
+        "through the range.",
+    ) in found
+    assert all(kind == "PROSE" for kind, _ in found)
+
+
+def test_code_after_a_wrapped_paragraph_is_still_code() -> None:
+    # The paragraph's last line reaches the wrap width, so only the script's own look (symbols,
+    # mostly not words) keeps it out of the paragraph.
+    paragraphs = [textwrap.indent(textwrap.fill(p, 73), "       ") for p in PARAGRAPHS]
+    script = '       if [ "$RET" = "true" ] ; then'
+    text = "\n\n".join(paragraphs) + "\n" + script + "\n"
+    assert units(text)[-1] == ("CODE", script.strip())
+
+
 def test_a_passage_starts_at_a_heading_and_carries_the_section_heading() -> None:
     sections = [f"Section {n}\n\n" + "\n\n".join(PARAGRAPHS) for n in (1, 2)]
     text = "\n\n".join(sections)
