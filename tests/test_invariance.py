@@ -132,7 +132,7 @@ def _same_passage(a: Answer, b: Answer) -> bool:
     first, second = normalise(a.passages[0].text), normalise(b.passages[0].text)
     if first in second or second in first:
         return True
-    return SequenceMatcher(None, first, second).ratio() >= SAME_PASSAGE_RATIO
+    return SequenceMatcher(None, first, second, autojunk=False).ratio() >= SAME_PASSAGE_RATIO
 
 
 @pytest.fixture(scope="module")
