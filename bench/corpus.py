@@ -71,7 +71,7 @@ def _document(
 
 
 def synthetic_corpus(
-    seeds_dir: Path, passages: int, max_chars: int = 700, overlap: int = 1, seed: int = 0
+    seeds_dir: Path, passages: int, max_chars: int = 700, overlap: int = 0, seed: int = 0
 ) -> Corpus:
     """Documents totalling ``passages`` passages under the given chunking (the last one short)."""
     rng = random.Random(seed)

@@ -20,10 +20,10 @@ from qa.sentence_features import (
     expected_answer_type,
     finish,
     has_answer_type,
-    introduces,
     points_back,
     sentence_row,
 )
+from qa.text import introduces
 
 ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 # How far the answer may lead its best rival, as the verdict reads it: a lead beyond this says

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 
 from qa.layout import Block, Kind, blocks
+from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 9
+CHUNKER_VERSION = 10
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -163,15 +164,20 @@ def _trimmed_pieces(text: str, start: int, end: int, max_chars: int) -> list[Spa
     return pieces
 
 
-def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> list[Chunk]:
+def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> list[Chunk]:
     """Pack consecutive units into passages of at most ``max_chars`` characters.
 
     A heading starts a passage, and so does a definition-list term (each option of a man page
     is then a passage of its own, not shared with its neighbours, whose words it shares); a
     passage that has to end inside a paragraph ends at the last paragraph boundary instead, if
-    one lies past half its room. A passage after a break repeats the last ``overlap_sentences``
-    units of the one before (when they fit and no heading or term comes between), so an answer
-    straddling the break, or a lead-in and the quote it introduces, is whole in one passage.
+    one lies past half its room; and a lead-in ("... said:", "... as follows.") never ends a
+    passage but opens the next one, with what it introduces.
+
+    Passages do not overlap by default: each sentence is in one passage, so a question finds the
+    passage that holds its answer rather than a neighbour sharing a sentence with it (held out,
+    the right passage came first more often; docs/quality.md, "Passages that do not overlap").
+    With ``overlap_sentences`` a passage after a break repeats that many units of the one before
+    (when they fit and no heading or term comes between).
 
     Each passage's context (read with it by the embedder) is the term of the entry it continues,
     or else the nearest heading before it.
@@ -191,6 +197,12 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 1) -> l
                 break
             last += 1
         last = _at_paragraph_end(units, first, last, max_chars)
+        if (
+            last + 1 < len(units)
+            and introduces(text[units[last].start : units[last].end])
+            and any(u.kind not in _STARTS for u in units[first:last])
+        ):
+            last -= 1  # a lead-in opens the next passage, with what it introduces
         opening = units[first]
         context: Span | None = terms.get(opening.entry) if opening.kind != Kind.TERM else None
         if context is None and heading is not None and heading.end <= opening.start:

@@ -87,11 +87,11 @@ class Settings(BaseSettings):
         description="Passage size limit in characters; changing it triggers a full rebuild.",
     )
     overlap_sentences: int = Field(
-        1,
+        0,
         ge=0,
         le=5,
-        description="Sentences a passage shares with the one before; changing it triggers a "
-        "full rebuild.",
+        description="Sentences a passage shares with the one before (0: each sentence is in one "
+        "passage); changing it triggers a full rebuild.",
     )
 
     # Index type: exact inner product below the threshold, HNSW above it (or forced).

@@ -54,7 +54,6 @@ _POINTS_BACK = re.compile(
     r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
     re.IGNORECASE,
 )
-_ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", re.IGNORECASE)
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s*\??\s*$"
     r"|^\s*what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)\s*\??\s*$"
@@ -89,13 +88,6 @@ def has_answer_type(text: str, wanted: str, question: str) -> bool:
         asked = question.lower()
         return any(name.lower() not in asked for name in _NAME.findall(text))
     return bool(_NUMBER.search(text))
-
-
-def introduces(sentence: str) -> bool:
-    """Whether a sentence leads into what comes after it: it ends with ":" or announces it
-    ("... as follows.", "... by the following."), as a command or a list often comes."""
-    stripped = sentence.rstrip()
-    return stripped.endswith(":") or bool(_ANNOUNCES.search(stripped))
 
 
 def points_back(sentence: str) -> bool:

@@ -26,6 +26,17 @@ def unwrap_hyphens(text: str) -> str:
     return HARD_HYPHEN_BREAK.sub("", TYPESET_HYPHEN_BREAK.sub("", text))
 
 
+# "... as follows.", "... by the following.", "... the following steps.": announcing what comes next.
+_ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", re.IGNORECASE)
+
+
+def introduces(sentence: str) -> bool:
+    """Whether a sentence leads into what comes after it: it ends with ":" or announces it
+    ("... as follows.", "... by the following."), as a command or a list often comes."""
+    stripped = sentence.rstrip()
+    return stripped.endswith(":") or bool(_ANNOUNCES.search(stripped))
+
+
 # Function words carry no evidence for BM25 or term-coverage checks.
 STOPWORDS = frozenset(
     """

@@ -39,7 +39,9 @@ def test_corpus_is_deterministic_and_has_the_passages_asked_for() -> None:
     chunked = sum(len(chunk_text(text)) for _, text in first.documents)
     assert chunked == len(first.passages) and 120 <= chunked <= 125
     assert first.spare[0] not in {name for name, _ in first.documents}
-    assert all(100 < len(p) <= 700 for p in first.passages[:50])
+    assert all(len(p) <= 700 for p in first.passages)
+    # Passages of real length; a title is alone only where the paragraph after it does not fit.
+    assert sum(len(p) > 100 for p in first.passages[:50]) >= 45
     questions = sample_questions(first, 5)
     assert len(questions) == 5 and all(q.endswith("?") for q in questions)
 

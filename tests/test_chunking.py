@@ -47,6 +47,10 @@ def _cuts_word(text: str, position: int) -> bool:
     return inside and not text[position - 1].isspace() and not text[position].isspace()
 
 
+def text_of(text: str, chunks: list[Chunk]) -> list[str]:
+    return [text[c.start : c.end] for c in chunks]
+
+
 def _check_chunks(text: str, chunks: list[Chunk], max_chars: int) -> None:
     """Every invariant a citation relies on, for one text's chunks."""
     covered = [False] * len(text)
@@ -157,6 +161,21 @@ def test_no_overlap_partitions_the_sentences() -> None:
         "One two three. Four five six.",
         "Seven eight nine. Ten eleven twelve.",
     ]
+
+
+def test_a_lead_in_opens_the_next_passage_with_what_it_introduces() -> None:
+    text = (
+        "One two three four. Five six seven eight. The inspector said:\n\nNine ten eleven twelve."
+    )
+    assert [text[c.start : c.end] for c in chunk_text(text, max_chars=65)] == [
+        "One two three four. Five six seven eight.",
+        "The inspector said:\n\nNine ten eleven twelve.",
+    ]
+    # ... but a heading is not left alone for it.
+    titled = "Inspection\n\nThe inspector said:\n\n" + "Nine ten eleven twelve. " * 3
+    assert (
+        text_of(titled, chunk_text(titled, max_chars=60))[0] == "Inspection\n\nThe inspector said:"
+    )
 
 
 def test_every_chunk_adds_text_beyond_the_previous_one() -> None:
