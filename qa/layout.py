@@ -195,18 +195,18 @@ def _wraps_into(text: str, group: list[Line], line: Line, width: int | None) -> 
     is dense with symbols: the block began as prose, the line before stops mid-sentence where
     the wrap width left no room for the next word, and ``line`` starts in lower case at the
     same indent. A code line after prose starts where the prose line ended short or indents."""
-    if width is None or looks_like_code(group[0].text(text)):
-        return False
     previous, body = group[-1], line.text(text).strip()
+    if (
+        width is None
+        or not body[:1].islower()
+        or line.indent != previous.indent
+        or ENDS_SENTENCE.search(previous.text(text))
+        or previous.width + 1 + _first_word_length(text, line) <= width - _WRAP_SLACK
+    ):
+        return False
     tokens = body.split()
-    return (
-        body[:1].islower()
-        and sum(bool(_PLAIN_WORD.fullmatch(token)) for token in tokens)
-        >= _WORDY_SHARE * len(tokens)
-        and line.indent == previous.indent
-        and not ENDS_SENTENCE.search(previous.text(text))
-        and previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
-    )
+    plain = sum(bool(_PLAIN_WORD.fullmatch(token)) for token in tokens)
+    return plain >= _WORDY_SHARE * len(tokens) and not looks_like_code(group[0].text(text))
 
 
 def _is_table_row(body: str) -> bool:

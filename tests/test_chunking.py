@@ -167,7 +167,7 @@ def test_a_lead_in_opens_the_next_passage_with_what_it_introduces() -> None:
     text = (
         "One two three four. Five six seven eight. The inspector said:\n\nNine ten eleven twelve."
     )
-    assert [text[c.start : c.end] for c in chunk_text(text, max_chars=65)] == [
+    assert text_of(text, chunk_text(text, max_chars=65)) == [
         "One two three four. Five six seven eight.",
         "The inspector said:\n\nNine ten eleven twelve.",
     ]
