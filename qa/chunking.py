@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.layout import Block, Kind, blocks
+from qa.layout import Block, Kind, blocks, contents_end
 from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 10
+CHUNKER_VERSION = 11
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -64,6 +64,7 @@ class Unit(Span):
     kind: Kind = Kind.PROSE
     block: int = 0  # which block of the document it lies in
     entry: int = -1  # which definition-list entry it is part of (``qa.definitions``), if any
+    after_gap: bool = False  # text left out (a table of contents) lies just before it
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,28 @@ class Chunk:
 
 
 def split_units(text: str, max_chars: int) -> list[Unit]:
-    """The text's units in order, each trimmed and at most ``max_chars`` long."""
+    """The text's units in order, each trimmed and at most ``max_chars`` long. A table of
+    contents is left out, as navigation is left out of a web page: no passage holds it, and the
+    unit after it is marked, so that no passage spans it either."""
     units: list[Unit] = []
+    gap = False
     for number, block in enumerate(blocks(text)):
+        if block.kind != Kind.CODE:
+            contents = contents_end(text, block.start, block.end)
+            if contents > block.start:
+                gap = True
+                if contents >= block.end:
+                    continue
+                block = Block(contents, block.end, block.kind, block.entry)
         if block.kind in (Kind.PROSE, Kind.LIST_ITEM):
             spans = _sentences_in(text, block, max_chars)
         elif block.kind == Kind.CODE:
             spans = _code_pieces(text, block, max_chars)
         else:
             spans = _trimmed_pieces(text, block.start, block.end, max_chars)
-        units += [Unit(s.start, s.end, block.kind, number, block.entry) for s in spans]
+        for span in spans:
+            units.append(Unit(span.start, span.end, block.kind, number, block.entry, gap))
+            gap = False
     return units
 
 
@@ -191,6 +204,8 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
         last = first
         while last + 1 < len(units) and units[last + 1].end - units[first].start <= max_chars:
             following = units[last + 1]
+            if following.after_gap:
+                break
             if following.kind in _STARTS and any(
                 u.kind not in _STARTS for u in units[first : last + 1]
             ):
@@ -218,7 +233,7 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
         if last + 1 >= len(units):
             break
         next_first = last + 1
-        if units[next_first].kind not in _STARTS:
+        if units[next_first].kind not in _STARTS and not units[next_first].after_gap:
             for back in range(min(overlap_sentences, last - first), 0, -1):
                 if units[last + 1].end - units[last + 1 - back].start <= max_chars:
                     next_first = last + 1 - back

@@ -41,6 +41,10 @@ _WORDY_SHARE = 0.6
 _INNER_SENTENCE_END = re.compile(
     r"""(?:\S+\s+){2,}\S*[a-z]{2}[.!?]["'”’)\]]*\s+[A-Z][a-z]*\s+[a-z]"""
 )
+# A table of contents entry's dot leader and page number ("Case changing . . . . . . 26").
+_LEADER = re.compile(r"(?:[.·][ \t]?){6,}[ \t]*(?:\d+|[ivxlc]+)\b")
+_LEADER_SHARE = 0.3  # of a stretch of entries, how much at least is leaders
+_CONTENTS_TAIL_CHARS = 60  # a last entry without a leader ("5 Miscellaneous commands 25")
 
 
 class Kind(IntEnum):
@@ -228,6 +232,25 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
     if _is_label(text[group[0].start : group[-1].end]):
         return Kind.HEADING
     return Kind.PROSE
+
+
+def contents_end(text: str, start: int, end: int) -> int:
+    """Where a table of contents at the start of the block ``text[start:end]`` ends (``start``
+    if the block does not open with one). A table of contents (entries with dot leaders and page
+    numbers) is page furniture, like a web page's navigation: it names every section, so it
+    matches questions about all of them, and it answers none. A PDF's extractor may run the
+    entries and the prose after them into one paragraph; the prose is kept."""
+    leaders = list(_LEADER.finditer(text, start, end))
+    if not leaders:
+        return start
+    stop = leaders[-1].end()
+    covered = sum(m.end() - m.start() for m in leaders)
+    if covered < _LEADER_SHARE * (stop - start):
+        return start
+    tail = text[stop:end].strip()
+    if len(tail) <= _CONTENTS_TAIL_CHARS and not ENDS_SENTENCE.search(tail):
+        return end
+    return stop
 
 
 def heading_text(heading: str) -> str:

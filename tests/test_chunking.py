@@ -178,6 +178,40 @@ def test_a_lead_in_opens_the_next_passage_with_what_it_introduces() -> None:
     )
 
 
+_CONTENTS = (
+    "1.1 Overview . . . . . . . . . . . . . . . . . . . . 2 1.2 Options . . . . . . . . . . . . "
+    ". . . . . . . . 3 2 Commands 4"
+)
+
+
+@pytest.mark.parametrize("overlap", [0, 1])
+def test_a_table_of_contents_is_left_out_and_never_spanned(overlap: int) -> None:
+    """Dot leaders and page numbers are navigation: no passage holds them, though the prose
+    before and after fits in one passage."""
+    text = f"Contents\n\nThe guide has two parts.\n\n{_CONTENTS}\n\nOptions come first."
+    passages = text_of(text, chunk_text(text, max_chars=700, overlap_sentences=overlap))
+    assert passages == ["Contents\n\nThe guide has two parts.", "Options come first."]
+
+
+def test_prose_run_into_a_table_of_contents_is_kept() -> None:
+    """A PDF's extractor may join the last entries and the next paragraph into one block."""
+    entries = _CONTENTS.removesuffix(" 2 Commands 4")
+    text = f"{entries} This file may be distributed freely. See the source for details."
+    sentences = _sentences(text)
+    assert sentences == ["This file may be distributed freely.", "See the source for details."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We waited.... 5 minutes later the inspectors arrived at the office.",
+        "```\n1.1 Overview . . . . . . . . . . . . . . 2\n```",
+    ],
+)
+def test_dots_in_prose_and_code_are_not_contents(text: str) -> None:
+    assert "".join(text_of(text, chunk_text(text))) == text
+
+
 def test_every_chunk_adds_text_beyond_the_previous_one() -> None:
     """An overlap sentence that cannot fit with the next one must not become a chunk of its own.
 
