@@ -184,11 +184,16 @@ _CONTENTS = (
 )
 
 
+# A plain-text table of contents, one entry a line, as in an RFC.
+_PLAIN_CONTENTS = "1. Overview ......................... 2\n2. Options .......................... 3"
+
+
 @pytest.mark.parametrize("overlap", [0, 1])
-def test_a_table_of_contents_is_left_out_and_never_spanned(overlap: int) -> None:
+@pytest.mark.parametrize("contents", [_CONTENTS, _PLAIN_CONTENTS])
+def test_a_table_of_contents_is_left_out_and_never_spanned(overlap: int, contents: str) -> None:
     """Dot leaders and page numbers are navigation: no passage holds them, though the prose
     before and after fits in one passage."""
-    text = f"Contents\n\nThe guide has two parts.\n\n{_CONTENTS}\n\nOptions come first."
+    text = f"Contents\n\nThe guide has two parts.\n\n{contents}\n\nOptions come first."
     passages = text_of(text, chunk_text(text, max_chars=700, overlap_sentences=overlap))
     assert passages == ["Contents\n\nThe guide has two parts.", "Options come first."]
 
