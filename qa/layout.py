@@ -254,8 +254,11 @@ def contents_end(text: str, start: int, end: int) -> int:
 
 
 def heading_text(heading: str) -> str:
-    """A heading's words without its Markdown marks ("# Title #") or Sphinx anchor (¶)."""
-    return heading.strip().lstrip("#").rstrip("#¶").strip()
+    """A heading's words without its Markdown marks ("# Title #"), Sphinx anchor (¶) or the
+    rules drawn under (and over) it in plain text ("Title\n*****")."""
+    lines = heading.strip().splitlines()
+    words = [line for line in lines if not _UNDERLINE.fullmatch(line.strip())] or lines
+    return "\n".join(words).strip().lstrip("#").rstrip("#¶").strip()
 
 
 def _is_clause(block: str) -> bool:

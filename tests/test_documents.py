@@ -110,6 +110,11 @@ def test_title_falls_back_to_first_line_and_is_capped(tmp_path: Path) -> None:
     assert document.published is None
 
 
+def test_an_underlined_heading_is_a_title_without_its_rule(tmp_path: Path) -> None:
+    text = b"3. Binary packages\n******************\n\nThe Debian distribution.\n"
+    assert _load(tmp_path, "policy.txt", text).title == "3. Binary packages"
+
+
 def test_html_main_text_and_title(tmp_path: Path) -> None:
     document = _load(tmp_path, "page.html", _HTML.encode("utf-8"))
     assert document.title == "Ofsted rates services outstanding"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.chunking import chunk_text, split_units
-from qa.layout import Kind, blocks, lines_of, wrap_width
+from qa.layout import Kind, blocks, heading_text, lines_of, wrap_width
 from qa.reading import reading_text
 
 PARAGRAPHS = [
@@ -186,3 +186,17 @@ def test_property_wrapping_never_changes_the_sentences(paragraphs: list[str], wi
 def test_blank_text_has_no_blocks(text: str) -> None:
     assert blocks(text) == []
     assert Kind.PROSE == 0  # stored in the index as an int8
+
+
+@pytest.mark.parametrize(
+    ("heading", "words"),
+    [
+        ("3. Binary packages\n******************", "3. Binary packages"),
+        ("=======\nHistory\n=======", "History"),
+        ("## Options ##", "Options"),
+        ("Sorting HOW TO¶", "Sorting HOW TO"),
+        ("-----", "-----"),  # a rule alone is what it is
+    ],
+)
+def test_heading_text_drops_marks_and_rules(heading: str, words: str) -> None:
+    assert heading_text(heading) == words
