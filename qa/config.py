@@ -129,7 +129,9 @@ class Settings(BaseSettings):
         "quality); switching to or from it rebuilds the index.",
     )
     embed_title: bool = Field(
-        False, description="Give the document title to the embedder as context for each passage."
+        False,
+        description="Give the document title to the embedder as context for every passage "
+        "(a definition-list entry's passage, such as a man page option, always has it).",
     )
 
     # Retrieval. How evidence is weighed, which sentence answers and when to abstain are not

@@ -328,8 +328,12 @@ def embed_in_process(
 def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str:
     """What the model reads for a passage: its text as read (see ``reading_text``), after the
     heading of its section when the passage does not start with it, since a passage deep in a
-    section often never names its topic."""
-    context = [doc.title] if with_title else []
+    section often never names its topic. A definition-list entry's passage (an option and its
+    description) is also read after the document's title, whatever ``with_title`` says: the
+    option's flags never say whose option they are, the title ("GREP(1) User Commands") does
+    (docs/quality.md, "An entry read with its document's title")."""
+    in_entry = chunk.sentences[0].entry >= 0
+    context = [doc.title] if with_title or in_entry else []
     if chunk.heading is not None:
         context.append(heading_text(doc.text[chunk.heading.start : chunk.heading.end]))
     body = reading_text(doc.text[chunk.start : chunk.end])

@@ -4,6 +4,8 @@ entry, the flags its heading; each entry is a passage of its own; offsets stay e
 from __future__ import annotations
 
 from qa.chunking import chunk_text, split_units
+from qa.documents import Document
+from qa.indexer import passage_embedding_text
 from qa.reading import reading_text
 
 # Laid out as `man` renders a page at 80 columns: sections at 0, text at 7, descriptions at 14.
@@ -98,6 +100,22 @@ def test_each_option_is_a_passage_read_with_its_section_and_offsets_are_exact() 
         for unit in chunk.sentences:
             assert chunk.start <= unit.start < unit.end <= chunk.end
             assert MAN_PAGE[unit.start : unit.end].strip() == MAN_PAGE[unit.start : unit.end]
+
+
+def test_an_option_is_embedded_with_its_page_title_and_prose_without_it() -> None:
+    """An option's flags do not say whose option it is; the page's title does."""
+    doc = Document("ls", "ls.1.txt", "LS(1) User Commands LS(1)", None, MAN_PAGE, "0" * 64)
+    chunks = chunk_text(MAN_PAGE, 700)
+    read = {MAN_PAGE[c.start : c.end].split("\n")[0].strip(): c for c in chunks}
+    option = passage_embedding_text(doc, read["-a, --all"], with_title=False)
+    assert option.split("\n") == [
+        "LS(1) User Commands LS(1)",
+        "DESCRIPTION",
+        "-a, --all do not ignore entries starting with .",
+    ]
+    prose = next(c for c in chunks if "List  information" in MAN_PAGE[c.start : c.end])
+    assert not passage_embedding_text(doc, prose, with_title=False).startswith("LS(1)")
+    assert passage_embedding_text(doc, prose, with_title=True).startswith("LS(1)")
 
 
 def test_a_long_description_continues_under_its_term() -> None:
