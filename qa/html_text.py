@@ -173,13 +173,21 @@ def _is_furniture(element: html.HtmlElement) -> bool:
         return True
     if element.get("aria-hidden") == "true" or element.get("hidden") is not None:
         return True
+    if element.tag == "a" and _in_heading(element):
+        # A heading's self-link ("¶" after a Sphinx heading, "#" in MkDocs) is furniture; a link
+        # holding the heading's words (back to a contents list: class "toc-backref") is not.
+        return (element.text_content() or "").strip() in _ANCHOR_SYMBOLS
     marks = f"{element.get('class') or ''} {element.get('id') or ''}"
     if marks.strip() and _FURNITURE_WORDS.search(marks) and element.tag not in ("body", "html"):
         return True
-    # A heading's self-link ("¶" after a Sphinx heading, "#" in MkDocs).
+    # A self-link elsewhere ("#" beside a term, a figure).
     if element.tag == "a" and (element.get("href") or "").startswith("#"):
         return (element.text_content() or "").strip() in _ANCHOR_SYMBOLS
     return False
+
+
+def _in_heading(element: html.HtmlElement) -> bool:
+    return any(ancestor.tag in _HEADINGS for ancestor in element.iterancestors())
 
 
 def _main_content(root: html.HtmlElement) -> html.HtmlElement:

@@ -43,6 +43,21 @@ def test_sphinx_page_becomes_logical_blocks() -> None:
         assert furniture not in content.text
 
 
+def test_a_heading_that_links_back_to_the_contents_keeps_its_words() -> None:
+    """docutils links each heading back to the page's contents list (class "toc-backref"):
+    the link holds the heading's words, so it is not the contents list's furniture."""
+    page = """<html><body><div role="main">
+<nav class="contents"><ul><li><a href="#primer" id="id2">Primer</a></li></ul></nav>
+<h2><a class="toc-backref" href="#id2" role="doc-backlink">Primer</a><a class="headerlink"
+href="#primer" title="Permalink">¶</a></h2>
+<p>In this primer, we start with the most basic example.</p>
+</div></body></html>"""
+    assert html_to_text(page).text.split("\n\n") == [
+        "Primer",
+        "In this primer, we start with the most basic example.",
+    ]
+
+
 def test_xhtml_with_an_encoding_declaration_and_a_declared_date() -> None:
     page = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
