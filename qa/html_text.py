@@ -203,14 +203,29 @@ def _main_content(root: html.HtmlElement) -> html.HtmlElement:
 
 
 def _drop_link_lists(body: html.HtmlElement) -> None:
-    """Remove lists and divisions that are mostly links (menus, "see also" lists, indexes)."""
+    """Remove lists and divisions that are mostly links (menus, "see also" lists, indexes).
+    A division holding a heading or a paragraph of its own words is a section of the page (a
+    short paragraph before a list of links to read): it stays, and only its lists of links go."""
     for element in list(body.iter("ul", "ol", "div", "table", "dl")):
         if element.getparent() is None:
             continue
-        words = len(element.text_content().split())
-        linked = sum(len(a.text_content().split()) for a in element.iter("a"))
-        if words >= _LINK_DENSE_MIN_WORDS and linked / words > _LINK_DENSE:
+        if element.tag == "div" and _holds_text_of_its_own(element):
+            continue
+        if _link_dense(element):
             _drop(element)
+
+
+def _link_dense(element: html.HtmlElement) -> bool:
+    words = len(element.text_content().split())
+    linked = sum(len(a.text_content().split()) for a in element.iter("a"))
+    return words >= _LINK_DENSE_MIN_WORDS and linked / words > _LINK_DENSE
+
+
+def _holds_text_of_its_own(division: html.HtmlElement) -> bool:
+    return any(
+        element.tag in _HEADINGS or not _link_dense(element)
+        for element in division.iter(*_HEADINGS, "p")
+    )
 
 
 def _drop(element: etree._Element) -> None:

@@ -80,6 +80,21 @@ def test_a_menu_of_links_is_left_out_but_a_paragraph_with_a_link_is_kept() -> No
     assert html_to_text(page).text == "Read the full report for the details of every finding."
 
 
+def test_a_section_ending_in_links_keeps_its_heading_and_paragraph() -> None:
+    """DocBook puts each section in a <div>; one whose list of links outweighs its words is
+    still a section: its heading and paragraph stay, its list of links goes."""
+    links = "".join(f"<li><a href='{n}'>Guide number {n} to the agent</a></li>" for n in range(4))
+    page = (
+        "<body><div class='section'><h3>6.1.1. Spoofing the User-Agent string</h3>"
+        "<p>You may need to spoof the <a href='ua'>User-Agent</a> string. See:</p>"
+        f"<ul>{links}</ul></div></body>"
+    )
+    assert html_to_text(page).text.split("\n\n") == [
+        "6.1.1. Spoofing the User-Agent string",
+        "You may need to spoof the User-Agent string. See:",
+    ]
+
+
 def test_broken_markup_gives_text_not_an_error() -> None:
     assert html_to_text("<p>Unclosed <b>bold <i>text").text == "Unclosed bold text"
     assert html_to_text("").text == ""
