@@ -160,10 +160,11 @@ def _read_pdf(data: bytes) -> tuple[str, str | None, list[int]]:
     from pypdf import PdfReader
 
     from qa.pdf_lines import pages_text_with_gaps
+    from qa.pdf_margins import right_edges
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = pages_text_with_gaps(list(reader.pages))
+        pages = pages_text_with_gaps(list(reader.pages), right_edges(data))
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
     except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
         raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None

@@ -25,6 +25,7 @@ from qa.api_models import ErrorOut
 from qa.documents import Document
 from qa.errors import DocumentNotFound
 from qa.pages import page_at
+from qa.pdf_margins import PDFIUM_LOCK
 
 if TYPE_CHECKING:
     from qa.app import QAApp
@@ -38,7 +39,6 @@ _Offset = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="A documen
 _CLOSING = ".,;:!?)]}\"'’”»…"  # what may end a highlighted span after its last letter
 _cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 _cache_lock = threading.Lock()
-_render_lock = threading.Lock()  # pdfium is not thread-safe; one page at a time is plenty
 
 
 def _letters(text: str) -> tuple[str, list[int]]:
@@ -75,7 +75,7 @@ def page_png(
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    with _render_lock:
+    with PDFIUM_LOCK:  # pdfium is not thread-safe; one page at a time is plenty
         png = _render(data, document, page, spans)
     with _cache_lock:
         _cache[key] = png

@@ -5,7 +5,8 @@ pypdf's text is a list of printed lines and says nothing of the space between th
 and the paragraph under it, or paragraphs set apart by spacing rather than by indentation, come
 back as one run of lines. Where each line sits and how large its type is are read from the same
 extraction (the text-positioning matrices pypdf's visitor is given), so the text itself is
-exactly pypdf's; only blank lines are added. ``qa.pdf_text`` reads a blank line as the end of a
+pypdf's: blank lines are added, and notes set in the right margin (``qa.pdf_margins`` reads
+where the text block ends) are left out. ``qa.pdf_text`` reads a blank line as the end of a
 paragraph.
 
 Gaps are measured in units of the line's type size, so footnotes and headings in other sizes
@@ -15,7 +16,8 @@ one-line paragraphs is judged by the wrapped text elsewhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 # A gap this much wider than the usual line spacing separates paragraphs (a paragraph set half
@@ -23,6 +25,8 @@ from typing import Any
 PARAGRAPH_GAP = 1.3
 _USUAL_QUANTILE = 0.2  # short paragraphs make wide gaps common: the usual one is read low
 _MIN_GAPS = 5  # fewer measured gaps in a document tell nothing about its usual spacing
+_NOTE_CLEARANCE = 3.0  # points past the text block's right edge where a margin note starts
+_MAX_NOTE_SHARE = 0.1  # more than this share of a page's text past the edge is no set of notes
 
 
 @dataclass
@@ -30,20 +34,26 @@ class _Line:
     text: str
     height: float | None = None  # the baseline of its first positioned text on the page
     size: float = 0.0  # its type size there
+    # Its text in the pieces pypdf gave, each with where it starts across the page (None: not
+    # known, as for the part of a piece after a line break).
+    pieces: list[tuple[str, float | None]] = field(default_factory=list)
 
 
-def pages_text_with_gaps(pages: list[Any]) -> list[str]:
-    """The text of each pypdf page, a blank line added between lines set apart by a gap."""
-    read = [_lines_of(page) for page in pages]
-    read = [lines if lines is not None and _descends(lines) else None for lines in read]
-    gaps = [gap for lines in read if lines for gap in _gaps(lines) if gap is not None]
+def pages_text_with_gaps(pages: list[Any], right_edges: Sequence[float | None] = ()) -> list[str]:
+    """The text of each pypdf page, a blank line added between lines set apart by a gap, and
+    the text that starts past the page's right edge (``qa.pdf_margins``), if known, left out."""
+    edges = [*right_edges, *[None] * (len(pages) - len(right_edges))]
+    read = _without_notes([_lines_of(page) for page in pages], edges)
+    # Only the pages whose heights say something about their gaps (see ``_descends``) count.
+    measured = [lines if lines is not None and _descends(lines) else None for lines in read]
+    gaps = [gap for lines in measured if lines for gap in _gaps(lines) if gap is not None]
     if len(gaps) < _MIN_GAPS:
         return [_plain(page, lines) for page, lines in zip(pages, read, strict=True)]
     usual = sorted(gaps)[int(_USUAL_QUANTILE * (len(gaps) - 1))]
     texts = []
-    for page, lines in zip(pages, read, strict=True):
-        if lines is None:
-            texts.append(page.extract_text() or "")
+    for page, lines, heights in zip(pages, read, measured, strict=True):
+        if lines is None or heights is None:
+            texts.append(_plain(page, lines))
             continue
         marked: list[str] = []
         for line, gap in zip(lines, _gaps(lines), strict=True):
@@ -59,14 +69,18 @@ def _plain(page: Any, lines: list[_Line] | None) -> str:
 
 
 def _lines_of(page: Any) -> list[_Line] | None:
-    """The page's printed lines with where they sit; None if the positions cannot be trusted."""
+    """The page's printed lines with where they sit; None if the positions cannot be
+    trusted."""
     lines = [_Line("")]
     pieces: list[str] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         pieces.append(text)
-        for _ in range(text.count("\n")):
-            lines.append(_Line(""))
+        across = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]  # where the text starts on the page
+        for number, part in enumerate(text.split("\n")):
+            if number:
+                lines.append(_Line(""))
+            lines[-1].pieces.append((part, None if number else across))
         if text.strip() and lines[-1].height is None:
             # Baseline and type size on the page: the text matrix within the current one.
             lines[-1].height = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -79,6 +93,58 @@ def _lines_of(page: Any) -> list[_Line] | None:
     for line, part in zip(lines, split, strict=True):
         line.text = part
     return lines
+
+
+def _without_notes(
+    pages: list[list[_Line] | None], edges: list[float | None]
+) -> list[list[_Line] | None]:
+    """Each page's lines without their margin notes: text starting past the page's right edge
+    in a column of notes, where somewhere on that side of the document (odd or even pages) a
+    line holds nothing else ("description", "2022/06/01" under a "New" that pypdf ran onto the
+    end of a body line). Text that runs past the edge from a line of the body (an overfull
+    line, a full stop hanging into the margin) starts elsewhere and is kept. A page is left as
+    it is if its margin holds more than a few notes would."""
+
+    def past_edge(piece: tuple[str, float | None], edge: float | None) -> bool:
+        return edge is not None and piece[1] is not None and piece[1] > edge + _NOTE_CLEARANCE
+
+    columns: list[set[int]] = [set(), set()]
+    for number, (lines, edge) in enumerate(zip(pages, edges, strict=True)):
+        for line in lines or []:
+            written = _written(line)
+            if written and all(past_edge(piece, edge) for piece in written):
+                columns[number % 2].update(round(at or 0.0) for _, at in written)
+    cleaned = []
+    for number, (lines, edge) in enumerate(zip(pages, edges, strict=True)):
+        column = columns[number % 2]
+
+        def noted(
+            piece: tuple[str, float | None], edge: float | None = edge, column: set[int] = column
+        ) -> bool:
+            return past_edge(piece, edge) and round(piece[1] or 0.0) in column
+
+        cleaned.append(lines if lines is None else _kept(lines, noted))
+    return cleaned
+
+
+def _written(line: _Line) -> list[tuple[str, float | None]]:
+    return [piece for piece in line.pieces if piece[0].strip()]
+
+
+def _kept(lines: list[_Line], noted: Callable[[tuple[str, float | None]], bool]) -> list[_Line]:
+    """``lines`` without their ``noted`` pieces; a line of noted pieces only is left out."""
+    in_margin = sum(len(text.strip()) for line in lines for text, _ in filter(noted, line.pieces))
+    if not in_margin or in_margin > _MAX_NOTE_SHARE * sum(len(line.text) for line in lines):
+        return lines
+    kept = []
+    for line in lines:
+        if not any(map(noted, _written(line))):
+            kept.append(line)
+            continue
+        body = "".join(text for text, at in line.pieces if not noted((text, at))).rstrip()
+        if body.strip():
+            kept.append(_Line(body, line.height, line.size, line.pieces))
+    return kept
 
 
 def _descends(lines: list[_Line]) -> bool:

@@ -8,6 +8,7 @@ from fpdf import FPDF
 from pypdf import PdfReader
 
 from qa.pdf_lines import pages_text_with_gaps
+from qa.pdf_margins import right_edges
 from qa.pdf_text import pdf_text
 
 PARAGRAPHS = [
@@ -81,3 +82,46 @@ def test_lines_set_apart_by_space_are_separate_paragraphs() -> None:
     assert pdf_text(pages_text_with_gaps(pages)).split("\n\n") == [title, *body]
     # Without the gaps, the title runs into the first paragraph.
     assert not pdf_text([page.extract_text() for page in pages]).startswith(f"{title}\n\n")
+
+
+def _page_with_margin_notes() -> bytes:
+    """Twelve lines of a paragraph, a two-line note in the right margin beside the fourth and a
+    one-line note beside the ninth, written between the lines as LaTeX writes them."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    words = " ".join(PARAGRAPHS * 3).split()
+    for number in range(12):
+        line = " ".join(words[number * 6 : number * 6 + 6])
+        pdf.text(x=pdf.l_margin, y=30 + 6 * number, text=line)
+        notes = {3: ["New", "feature"], 8: ["Updated"]}.get(number, [])
+        pdf.set_font(size=8)
+        for below, note in enumerate(notes):
+            pdf.text(x=pdf.w - pdf.r_margin + 2, y=30 + 6 * number + 3 * below, text=note)
+        pdf.set_font(size=11)
+    return bytes(pdf.output())
+
+
+def test_margin_notes_are_left_out_of_the_paragraph_beside_them() -> None:
+    data = _page_with_margin_notes()
+    pages = list(PdfReader(io.BytesIO(data)).pages)
+    words = " ".join(PARAGRAPHS * 3).split()[:72]
+    read = " ".join(pdf_text(pages_text_with_gaps(pages, right_edges(data))).split())
+    assert read == " ".join(words)
+    # pypdf alone reads the notes into the paragraph.
+    assert "feature" in pdf_text(pages_text_with_gaps(pages))
+
+
+def test_text_past_the_edge_from_a_body_line_is_kept() -> None:
+    """A line running past the others into the margin (an overfull line) is the body's, not a
+    note: no line holds margin text alone."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    line = "The body of the page runs from the left margin nearly to the right one, line by line"
+    for number in range(12):
+        pdf.text(x=pdf.l_margin, y=30 + 6 * number, text=line)
+    pdf.text(x=pdf.w - pdf.r_margin + 2, y=30 + 6 * 11, text="overfull")
+    data = bytes(pdf.output())
+    pages = list(PdfReader(io.BytesIO(data)).pages)
+    assert "overfull" in pdf_text(pages_text_with_gaps(pages, right_edges(data)))
