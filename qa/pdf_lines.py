@@ -42,7 +42,7 @@ class _Line:
 def pages_text_with_gaps(pages: list[Any], right_edges: Sequence[float | None] = ()) -> list[str]:
     """The text of each pypdf page, a blank line added between lines set apart by a gap, and
     the text that starts past the page's right edge (``qa.pdf_margins``), if known, left out."""
-    edges = [*right_edges, *[None] * (len(pages) - len(right_edges))]
+    edges = [*right_edges[: len(pages)], *[None] * (len(pages) - len(right_edges))]
     read = _without_notes([_lines_of(page) for page in pages], edges)
     # Only the pages whose heights say something about their gaps (see ``_descends``) count.
     measured = [lines if lines is not None and _descends(lines) else None for lines in read]
@@ -69,8 +69,7 @@ def _plain(page: Any, lines: list[_Line] | None) -> str:
 
 
 def _lines_of(page: Any) -> list[_Line] | None:
-    """The page's printed lines with where they sit; None if the positions cannot be
-    trusted."""
+    """The page's printed lines with where they sit; None if the positions cannot be trusted."""
     lines = [_Line("")]
     pieces: list[str] = []
 

@@ -110,6 +110,9 @@ def test_margin_notes_are_left_out_of_the_paragraph_beside_them() -> None:
     assert read == " ".join(words)
     # pypdf alone reads the notes into the paragraph.
     assert "feature" in pdf_text(pages_text_with_gaps(pages))
+    # Edges for pages the reader did not find (pdfium and pypdf may count apart) are ignored.
+    extra = pages_text_with_gaps(pages, [*right_edges(data), 1.0])
+    assert " ".join(pdf_text(extra).split()) == read
 
 
 def test_text_past_the_edge_from_a_body_line_is_kept() -> None:
