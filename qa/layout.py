@@ -28,6 +28,9 @@ _CONTINUING_SHARE = 0.25  # of all lines, how many must run on into the next lin
 _WRAPPED_SHARE = 0.6  # of those, how many must end near the width
 _MID_SENTENCE_SHARE = 0.25  # ... and how many must end mid-sentence
 _HEADING_MAX_CHARS = 120
+# Wrapped by hand (licences, mail): a line this close to the width that stops mid-sentence goes
+# on into the next, though the next line's first word would have fitted.
+_HAND_WRAP_SHARE = 0.8
 
 _FENCE = re.compile(r"(```|~~~)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
@@ -191,6 +194,13 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return not ENDS_SENTENCE.search(before) and body[:1].islower()
     if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
+    if (
+        line.indent == previous.indent
+        and previous.width >= _HAND_WRAP_SHARE * width
+        and not ENDS_SENTENCE.search(before)
+        and body[:1].isalpha()
+    ):
+        return True  # wrapped by hand, not where the next word stopped fitting
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
 
 

@@ -119,6 +119,32 @@ def test_clauses_broken_after_their_commas_are_prose_and_an_address_is_not() -> 
     assert [kind for kind, _ in units(address)] == ["HEADING", "HEADING", "HEADING"]
 
 
+def test_a_paragraph_wrapped_by_hand_in_capitals_is_one_unit() -> None:
+    """Licences wrap by hand, short of where the next word would have stopped fitting, and shout
+    their disclaimers: case and width say nothing there, a line stopping mid-sentence does."""
+    clause = (
+        "5. PSF SHALL NOT BE LIABLE TO LICENSEE OR ANY OTHER USERS OF PYTHON\n"
+        "FOR ANY INCIDENTAL, SPECIAL, OR CONSEQUENTIAL DAMAGES OR LOSS AS\n"
+        "A RESULT OF MODIFYING, DISTRIBUTING, OR OTHERWISE USING PYTHON,\n"
+        "OR ANY DERIVATIVE THEREOF, EVEN IF ADVISED OF THE POSSIBILITY THEREOF."
+    )
+    others = [textwrap.fill(p, 70) for p in PARAGRAPHS]
+    text = "\n\n".join([*others, clause, *others])
+    assert ("LIST_ITEM", clause) in units(text)
+
+
+def test_lines_of_records_are_not_joined_as_a_hand_wrap() -> None:
+    """Lines starting with symbols or figures (an option summary, a crontab) are records."""
+    records = [
+        "--xattrs, -X             preserve extended attributes of th",
+        "--owner, -o              preserve owner (super-user only)",
+    ]
+    others = [textwrap.fill(p, 72) for p in PARAGRAPHS]
+    text = "\n\n".join([*others, "\n".join(records), *others])
+    found = [t for _, t in units(text)]
+    assert not any(records[0].split()[0] in t and records[1].split()[0] in t for t in found)
+
+
 def test_a_wrapped_prose_line_dense_with_symbols_stays_in_its_paragraph() -> None:
     # A man page's justified paragraph; its second line is mostly symbols by share of characters.
     lines = [
