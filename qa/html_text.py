@@ -209,9 +209,7 @@ def _drop_link_lists(body: html.HtmlElement) -> None:
     for element in list(body.iter("ul", "ol", "div", "table", "dl")):
         if element.getparent() is None:
             continue
-        if element.tag == "div" and _holds_text_of_its_own(element):
-            continue
-        if _link_dense(element):
+        if _link_dense(element) and not (element.tag == "div" and _holds_own_text(element)):
             _drop(element)
 
 
@@ -221,9 +219,14 @@ def _link_dense(element: html.HtmlElement) -> bool:
     return words >= _LINK_DENSE_MIN_WORDS and linked / words > _LINK_DENSE
 
 
-def _holds_text_of_its_own(division: html.HtmlElement) -> bool:
+def _holds_own_text(division: html.HtmlElement) -> bool:
+    """A heading, or a paragraph of a few words that are mostly not links."""
     return any(
-        element.tag in _HEADINGS or not _link_dense(element)
+        element.tag in _HEADINGS
+        or (
+            len(element.text_content().split()) >= _LINK_DENSE_MIN_WORDS
+            and not _link_dense(element)
+        )
         for element in division.iter(*_HEADINGS, "p")
     )
 

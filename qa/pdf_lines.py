@@ -16,7 +16,7 @@ one-line paragraphs is judged by the wrapped text elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,35 +103,35 @@ def _without_notes(
     end of a body line). Text that runs past the edge from a line of the body (an overfull
     line, a full stop hanging into the margin) starts elsewhere and is kept. A page is left as
     it is if its margin holds more than a few notes would."""
-
-    def past_edge(piece: tuple[str, float | None], edge: float | None) -> bool:
-        return edge is not None and piece[1] is not None and piece[1] > edge + _NOTE_CLEARANCE
-
+    if all(edge is None for edge in edges):
+        return pages
     columns: list[set[int]] = [set(), set()]
     for number, (lines, edge) in enumerate(zip(pages, edges, strict=True)):
         for line in lines or []:
             written = _written(line)
-            if written and all(past_edge(piece, edge) for piece in written):
+            if written and all(_past_edge(piece, edge) for piece in written):
                 columns[number % 2].update(round(at or 0.0) for _, at in written)
-    cleaned = []
-    for number, (lines, edge) in enumerate(zip(pages, edges, strict=True)):
-        column = columns[number % 2]
+    return [
+        lines if lines is None or edge is None else _kept(lines, edge, columns[number % 2])
+        for number, (lines, edge) in enumerate(zip(pages, edges, strict=True))
+    ]
 
-        def noted(
-            piece: tuple[str, float | None], edge: float | None = edge, column: set[int] = column
-        ) -> bool:
-            return past_edge(piece, edge) and round(piece[1] or 0.0) in column
 
-        cleaned.append(lines if lines is None else _kept(lines, noted))
-    return cleaned
+def _past_edge(piece: tuple[str, float | None], edge: float | None) -> bool:
+    return edge is not None and piece[1] is not None and piece[1] > edge + _NOTE_CLEARANCE
 
 
 def _written(line: _Line) -> list[tuple[str, float | None]]:
     return [piece for piece in line.pieces if piece[0].strip()]
 
 
-def _kept(lines: list[_Line], noted: Callable[[tuple[str, float | None]], bool]) -> list[_Line]:
-    """``lines`` without their ``noted`` pieces; a line of noted pieces only is left out."""
+def _kept(lines: list[_Line], edge: float, column: set[int]) -> list[_Line]:
+    """``lines`` without the pieces starting past ``edge`` in a ``column`` of notes; a line of
+    such pieces only is left out."""
+
+    def noted(piece: tuple[str, float | None]) -> bool:
+        return _past_edge(piece, edge) and round(piece[1] or 0.0) in column
+
     in_margin = sum(len(text.strip()) for line in lines for text, _ in filter(noted, line.pieces))
     if not in_margin or in_margin > _MAX_NOTE_SHARE * sum(len(line.text) for line in lines):
         return lines
