@@ -19,6 +19,14 @@ _CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
 # Words in brackets after a space or at the line's start ("hub\n(Mash)", "[see below]") are prose:
 # their brackets do not count towards a line's code symbols. A call's brackets ("len(x)") do.
 _WORDS_IN_BRACKETS = re.compile(r"(?:^|(?<=\s))[(\[]([A-Za-z][A-Za-z' -]+)[)\]]")
+# A reference to a manual page ("ls(1)", "LS(1)", "tracepath(8)", "crontab(5)") is a name.
+_MANUAL_REFERENCE = re.compile(r"(?<=[A-Za-z]{2})\((\d[a-z]*)\)")
+# Command-line usage: an optional part repeated ("[OPTION]...", "[FILE...]"), among few plain
+# words. Prose elides with "[...]", which this does not match, and a sentence explaining a
+# syntax ("The format of a mode is [ugoa...]...") has many plain words.
+_USAGE = re.compile(r"\]\.\.\.|\w\.\.\.\]")
+_PLAIN_WORD = re.compile(r"[a-z]{2,}[,.;:]?")
+_USAGE_PLAIN_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -59,15 +67,23 @@ def is_blank(line: Line) -> bool:
 
 
 def looks_like_code(line: str) -> bool:
-    """An interpreter or shell line, or one dense with the symbols code is written in."""
+    """An interpreter or shell line, a command's usage, or a line dense with the symbols code is
+    written in."""
     stripped = line.strip()
     if PROMPT.match(stripped) or _CODE_START.match(stripped) and _symbol_share(stripped) > 0.05:
+        return True
+    if _USAGE.search(stripped) and _plain_words(stripped) <= _USAGE_PLAIN_WORDS:
         return True
     return _symbol_share(stripped) > 0.18 and not ENDS_SENTENCE.search(stripped)
 
 
+def _plain_words(line: str) -> int:
+    return sum(1 for word in line.split() if _PLAIN_WORD.fullmatch(word))
+
+
 def _symbol_share(line: str) -> float:
-    visible = [c for c in _WORDS_IN_BRACKETS.sub(r"\1", line) if not c.isspace()]
+    words = _MANUAL_REFERENCE.sub(r" \1", _WORDS_IN_BRACKETS.sub(r"\1", line))
+    visible = [c for c in words if not c.isspace()]
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
 
 

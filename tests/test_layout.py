@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from qa.chunking import chunk_text, split_units
 from qa.layout import Kind, blocks, heading_text, lines_of, wrap_width
+from qa.lines import looks_like_code
 from qa.reading import reading_text
 
 PARAGRAPHS = [
@@ -93,6 +94,36 @@ def test_a_wrapped_line_of_words_in_brackets_is_prose_not_code() -> None:
     assert text.endswith("\n(Mash)")
     kind, last = units(text)[-1]
     assert kind == "PROSE" and reading_text(last) == sentence
+
+
+def test_a_command_usage_is_code_and_a_manual_page_header_is_a_heading() -> None:
+    text = (
+        "LS(1)                       User Commands                       LS(1)\n\n"
+        "NAME\n       ls - list directory contents\n\n"
+        "SYNOPSIS\n       ls [OPTION]... [FILE]...\n\n"
+        "DESCRIPTION\n       List information about the FILEs (the current directory by "
+        "default).\n"
+    )
+    found = units(text)
+    assert found[0] == (
+        "HEADING",
+        "LS(1)                       User Commands                       LS(1)",
+    )
+    assert ("CODE", "ls [OPTION]... [FILE]...") in found
+    assert found[-1][0] == "PROSE"
+    # Only the synopsis and its headings' passage holds the usage; the description is answerable.
+    assert all(kind != "CODE" for kind, t in found if "List information" in t)
+
+
+def test_a_sentence_explaining_a_syntax_and_an_elision_stay_prose() -> None:
+    explained = "The format of a symbolic mode is [ugoa...][[-+=][perms...]...], where perms is"
+    quoted = "He said the report [...] was late and it was."
+    assert not looks_like_code(explained)
+    assert not looks_like_code(quoted)
+    assert looks_like_code("grep [OPTION...] PATTERNS [FILE...]")
+    # A manual page reference is a name, a call's brackets are code, an equation number neither.
+    assert not looks_like_code("See also crontab(5), cron(8)")
+    assert looks_like_code("x = f(y)(z)[0]")
 
 
 def test_a_remark_left_without_its_full_stop_is_prose_not_a_heading() -> None:
