@@ -125,9 +125,10 @@ def decide(question: QuestionData, models: Models) -> Choice:
     positions = question.sentence_position[chosen]
     # The engine answers with the best sentence and its better neighbour (``better_neighbour``).
     on_topic = x[:, SENTENCE_FEATURES.index("overlap")] > 0
-    beside = np.flatnonzero(
-        (passages == passages[best]) & (np.abs(positions - positions[best]) == 1) & on_topic
-    )
+    same_passage, step = passages == passages[best], positions - positions[best]
+    beside = np.flatnonzero(same_passage & (np.abs(step) == 1) & on_topic)
+    if not len(beside):
+        beside = np.flatnonzero(same_passage & (step == 1))
     if len(beside):
         partner = int(beside[np.argmax(sentence_scores[beside])])
         earlier = best if positions[best] < positions[partner] else partner

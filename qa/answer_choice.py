@@ -123,20 +123,24 @@ def answer_margin(
 
 def better_neighbour(pool: SentencePool, scores: np.ndarray, best: int) -> int | None:
     """The candidate just before or after ``best`` in its passage that holds some of the
-    question's words, the higher-scored of the two if both do (None if neither).
+    question's words, the higher-scored of the two if both do; if neither does, the candidate
+    just after it (None if there is none).
 
     The answer is read together with it when the two stay short (``joined_span``): one sentence
     often names the topic and leaves the answer to its neighbour ("Sometimes a user will request
     an option which the class has not declared." / "By default this will produce a warning"),
     and the scorer, reading one sentence at a time, picks the one that sounds like the question.
-    A neighbour with none of the question's words is about something else (the next speaker's
-    quote) and stays out. docs/quality.md gives the figures."""
+    The sentence after goes on with the thought even in other words ("It is also sensible to
+    make your files as portable as possible." / "To ensure this, ... the filenames should
+    contain at most eight characters"); the one before, without the question's words, is about
+    something else (the previous speaker's quote) and stays out. docs/quality.md gives the
+    figures."""
     overlap = pool.features[:, SENTENCE_FEATURES.index("overlap")]
-    beside = np.flatnonzero(
-        (pool.passage == pool.passage[best])
-        & (np.abs(pool.position - pool.position[best]) == 1)
-        & (overlap > 0)
-    )
+    same_passage = pool.passage == pool.passage[best]
+    step = pool.position - pool.position[best]
+    beside = np.flatnonzero(same_passage & (np.abs(step) == 1) & (overlap > 0))
+    if not len(beside):
+        beside = np.flatnonzero(same_passage & (step == 1))
     if not len(beside):
         return None
     return int(beside[np.argmax(scores[beside])])

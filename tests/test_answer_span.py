@@ -100,20 +100,24 @@ def test_an_answer_announcing_what_follows_takes_the_command_it_announces(
     assert "Other programs" not in answer
 
 
-def test_the_better_neighbour_is_the_higher_scored_candidate_beside_the_best_on_topic() -> None:
-    # Two passages; in passage 0 the candidates sit at positions 0, 1, 2, 4 and 5.
+def test_the_better_neighbour_is_on_topic_beside_the_best_else_the_sentence_after() -> None:
+    # Passage 0 has candidates at positions 0, 1, 2, 4, 5 and 6; passage 1 one; passage 2 two.
     overlap = SENTENCE_FEATURES.index("overlap")
-    features = np.zeros((6, len(SENTENCE_FEATURES)))
-    features[:, overlap] = [0.5, 0.5, 0.2, 0.5, 0.0, 0.5]  # position 5 shares no question word
+    features = np.zeros((9, len(SENTENCE_FEATURES)))
+    features[:, overlap] = [0.5, 0.5, 0.2, 0.0, 0.5, 0.0, 0.5, 0.0, 0.5]
     pool = SentencePool(
-        passage=np.array([0, 0, 0, 0, 0, 1]),
-        rows=np.arange(6),
-        position=np.array([0, 1, 2, 4, 5, 1]),
+        passage=np.array([0, 0, 0, 0, 0, 0, 1, 2, 2]),
+        rows=np.arange(9),
+        position=np.array([0, 1, 2, 4, 5, 6, 1, 0, 1]),
         features=features,
-        passage_sentences=[[0, 1, 2, 3, 4, 5], [6, 7]],
+        passage_sentences=[[0, 1, 2, 3, 4, 5, 6], [7, 8], [9, 10]],
     )
-    scores = np.array([0.2, 3.0, 0.9, 2.5, 2.6, 2.8])
+    scores = np.array([0.2, 3.0, 0.9, 2.5, 2.6, 2.4, 2.8, 1.0, 2.0])
     assert better_neighbour(pool, scores, 1) == 2  # 0.9 beats 0.2; not the other passage's 2.8
-    assert better_neighbour(pool, scores, 3) is None  # its one neighbour is off the question
-    assert better_neighbour(pool, scores, 4) == 3
-    assert better_neighbour(pool, scores, 5) is None  # alone in its passage
+    assert better_neighbour(pool, scores, 3) == 4  # the one on the question's words
+    assert better_neighbour(pool, scores, 5) == 4
+    # Neither neighbour holds a question word: the sentence after goes on with the thought...
+    assert better_neighbour(pool, scores, 4) == 5
+    # ... the one before (another speaker's quote) stays out.
+    assert better_neighbour(pool, scores, 8) is None
+    assert better_neighbour(pool, scores, 6) is None  # alone in its passage
