@@ -19,8 +19,12 @@ _CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
 # Words in brackets after a space or at the line's start ("hub\n(Mash)", "[see below]") are prose:
 # their brackets do not count towards a line's code symbols. A call's brackets ("len(x)") do.
 _WORDS_IN_BRACKETS = re.compile(r"(?:^|(?<=\s))[(\[]([A-Za-z][A-Za-z' -]+)[)\]]")
-# A reference to a manual page ("ls(1)", "LS(1)", "tracepath(8)", "crontab(5)") is a name.
-_MANUAL_REFERENCE = re.compile(r"(?<=[A-Za-z]{2})\((\d[a-z]*)\)")
+# A reference to a manual page ("ls(1)", "LS(1)", "tracepath(8)", "crontab(5)") is a name: a
+# word, its section in brackets, then a space or punctuation. A method's call ("f.seek(1)") or an
+# equation's number ("c1(4)") is not one.
+_MANUAL_REFERENCE = re.compile(
+    r"(?<![\w.])([A-Za-z][\w-]*[A-Za-z])\(([1-9][a-z]*)\)(?=[\s,.;:)]|$)"
+)
 # Command-line usage: an optional part repeated ("[OPTION]...", "[FILE...]"), among few plain
 # words. Prose elides with "[...]", which this does not match, and a sentence explaining a
 # syntax ("The format of a mode is [ugoa...]...") has many plain words.
@@ -82,7 +86,7 @@ def _plain_words(line: str) -> int:
 
 
 def _symbol_share(line: str) -> float:
-    words = _MANUAL_REFERENCE.sub(r" \1", _WORDS_IN_BRACKETS.sub(r"\1", line))
+    words = _MANUAL_REFERENCE.sub(r"\1 \2", _WORDS_IN_BRACKETS.sub(r"\1", line))
     visible = [c for c in words if not c.isspace()]
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
 

@@ -124,6 +124,7 @@ def test_a_sentence_explaining_a_syntax_and_an_elision_stay_prose() -> None:
     # A manual page reference is a name, a call's brackets are code, an equation number neither.
     assert not looks_like_code("See also crontab(5), cron(8)")
     assert looks_like_code("x = f(y)(z)[0]")
+    assert looks_like_code("f.seek(0)") and looks_like_code("os.write(1)")
 
 
 def test_a_remark_left_without_its_full_stop_is_prose_not_a_heading() -> None:
