@@ -82,6 +82,7 @@ def looks_like_code(line: str) -> bool:
 
 
 def _plain_words(line: str) -> int:
+    """How many of the line's words are plain lower-case words, as prose is written in."""
     return sum(1 for word in line.split() if _PLAIN_WORD.fullmatch(word))
 
 

@@ -111,7 +111,7 @@ def test_a_command_usage_is_code_and_a_manual_page_header_is_a_heading() -> None
     )
     assert ("CODE", "ls [OPTION]... [FILE]...") in found
     assert found[-1][0] == "PROSE"
-    # Only the synopsis and its headings' passage holds the usage; the description is answerable.
+    # The description after the synopsis is prose, so an answer can be made of it.
     assert all(kind != "CODE" for kind, t in found if "List information" in t)
 
 
@@ -121,7 +121,7 @@ def test_a_sentence_explaining_a_syntax_and_an_elision_stay_prose() -> None:
     assert not looks_like_code(explained)
     assert not looks_like_code(quoted)
     assert looks_like_code("grep [OPTION...] PATTERNS [FILE...]")
-    # A manual page reference is a name, a call's brackets are code, an equation number neither.
+    # A manual page reference is a name; a call's brackets, a method's too, are code.
     assert not looks_like_code("See also crontab(5), cron(8)")
     assert looks_like_code("x = f(y)(z)[0]")
     assert looks_like_code("f.seek(0)") and looks_like_code("os.write(1)")
