@@ -23,6 +23,8 @@ from qa.lines import Line, is_blank, looks_like_code, starts_item
 STEP = 3  # a description sits at least this much deeper than its term (2 is a list's wrap)
 _MAX_TERM_CHARS = 60  # longer first lines are sentences, not terms
 _MAX_INLINE_TERM = 30  # a term written before the gap on its description's first line
+_CENTRED = 2.0  # lines whose middles are this close are centred text, not a term over its body
+_CENTRED_INDENT = 10  # ... when they stand well away from the margin, as centred lines do
 _GAP = re.compile(r"\S(\s{3,})(?=\S)")  # the gap after an inline term
 _NOT_A_TERM_END = re.compile(r"""[.!?:;,{(\\]["'”’)\]]*$""")  # sentences, lead-ins, code
 _PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|%|In \[\d+\]:)(?:\s|$)")
@@ -93,9 +95,20 @@ def _entry_at(text: str, lines: list[Line], index: int) -> Entry | None:
         or looks_like_code(following.text(text))
         or looks_like_code(body)
         and not body.startswith(("-", "+"))  # an option is symbols
+        or _centred(line, following)
     ):
         return None
     return _with_body(lines, index, line.end, following.start, following.indent)
+
+
+def _centred(line: Line, following: Line) -> bool:
+    """Whether two lines are centred on one column, as a title page is set ("GNU GENERAL PUBLIC
+    LICENSE" over "Version 3, 29 June 2007"): a term sits at the left of its description."""
+    if line.indent < _CENTRED_INDENT:
+        return False  # near the margin: a subsection's heading over an option, say
+    middle = line.indent + (line.end - line.start) / 2
+    following_middle = following.indent + (following.end - following.start) / 2
+    return abs(middle - following_middle) <= _CENTRED
 
 
 def _with_body(lines: list[Line], index: int, term_end: int, body_start: int, column: int) -> Entry:

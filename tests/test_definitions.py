@@ -88,6 +88,24 @@ def test_a_section_heading_at_the_margin_is_not_a_term() -> None:
     assert not any(kind == "TERM" and "DESCRIPTION" in text for kind, text in found)
 
 
+def test_a_centred_title_page_is_headings_not_a_term_over_its_description() -> None:
+    # A licence's title page: centred lines over prose wrapped at the margin.
+    text = (
+        "                    SALTMERE HARBOUR RULES\n"
+        "                       Version 2, June 1991\n\n"
+        "                          PREAMBLE\n\n"
+        "  The harbour of Saltmere is shared by fishing boats, ferries and\n"
+        "pleasure craft, and these rules are meant to keep all of them safe.\n"
+    )
+    found = units(text)
+    assert found[:3] == [
+        ("HEADING", "SALTMERE HARBOUR RULES"),
+        ("HEADING", "Version 2, June 1991"),
+        ("HEADING", "PREAMBLE"),
+    ]
+    assert found[3][0] == "PROSE"
+
+
 def test_each_option_is_a_passage_read_with_its_section_and_offsets_are_exact() -> None:
     chunks = chunk_text(MAN_PAGE, 700, 1)
     by_start = {MAN_PAGE[c.start : c.end].split("\n")[0].strip(): c for c in chunks}
