@@ -13,17 +13,19 @@ import re
 from dataclasses import dataclass
 
 from qa.layout import Block, Kind, blocks, contents_end
+from qa.lines import ROMAN_NUMERAL
 from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 20
+CHUNKER_VERSION = 21
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
 _NEXT_WORD = re.compile(r"\s+(\S)")
 _WHITESPACE = re.compile(r"\s")
 _LINE = re.compile(r"[^\n]+")
+_LIST_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}|{ROMAN_NUMERAL})")
 _ABBREVIATIONS = {
     "mr",
     "mrs",
@@ -130,8 +132,8 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
         if word and word.group(1).lower() in _ABBREVIATIONS:
             return False
         line_start = text.rfind("\n", 0, match.start()) + 1
-        if re.fullmatch(r"\s*\d{1,3}", text[line_start : match.start()]):
-            return False  # a list number at a line start ("4.")
+        if _LIST_NUMBER.fullmatch(text, line_start, match.start()):
+            return False  # a list number at a line start ("4.", "iv.")
     return True
 
 

@@ -6,9 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)"; not "a." (a wrapped line may
-# start with an initial or an abbreviation's last letter).
-_BULLET = re.compile(r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\))\s+\S")
+# A Roman numeral numbering a list ("iv.", "XII."); not "v.", "x." or "I." alone, which a wrapped
+# line may start with ("v. Jones", "I. Jackson").
+ROMAN_NUMERAL = (
+    r"(?:i|ii|iii|iv|vi|vii|viii|ix|xi|xii|xiii|xiv|xv|xvi"
+    r"|II|III|IV|VI|VII|VIII|IX|XI|XII|XIII|XIV|XV|XVI)"
+)
+# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv."; not "a." (a wrapped
+# line may start with an initial or an abbreviation's last letter).
+_BULLET = re.compile(
+    rf"(?:[-*+•·‣◦–—]|\d{{1,3}}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{{1,4}}\)|{ROMAN_NUMERAL}\.)\s+\S"
+)
 PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
 ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
 _CODE_START = re.compile(

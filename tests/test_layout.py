@@ -127,6 +127,44 @@ def test_a_sentence_explaining_a_syntax_and_an_elision_stay_prose() -> None:
     assert looks_like_code("f.seek(0)") and looks_like_code("os.write(1)")
 
 
+def test_items_numbered_in_roman_numerals_are_list_items_each_whole() -> None:
+    text = (
+        "Rights in a chart include, but are not limited to, the following:\n\n"
+        "  i. the right to reproduce, adapt, distribute, perform, display,\n"
+        "     communicate, and translate a chart;\n"
+        " ii. Moral rights retained by the original surveyor or surveyors;\n"
+        "iii. rights protecting the extraction, dissemination, use and reuse of\n"
+        "     data in a chart.\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert found[1:] == [
+        (
+            "LIST_ITEM",
+            "i. the right to reproduce, adapt, distribute, perform, display, communicate, and "
+            "translate a chart;",
+        ),
+        ("LIST_ITEM", "ii. Moral rights retained by the original surveyor or surveyors;"),
+        (
+            "LIST_ITEM",
+            "iii. rights protecting the extraction, dissemination, use and reuse of data in a "
+            "chart.",
+        ),
+    ]
+
+
+def test_a_wrapped_line_starting_with_v_or_an_initial_is_not_a_list_item() -> None:
+    sentence = (
+        "The court followed the reasoning of the appeal judges in the case of Saltmere Trust "
+        "v. Jones and the later note by I. Jackson on the same harbour dues, which it cited."
+    )
+    starts = set()
+    for width in range(30, 90):
+        text = textwrap.fill(sentence, width)
+        starts.update(line.split()[0] for line in text.splitlines())
+        assert all(u.kind != Kind.LIST_ITEM for u in split_units(text, 700))
+    assert {"v.", "I."} <= starts  # some widths put each at a line's start
+
+
 def test_a_remark_left_without_its_full_stop_is_prose_not_a_heading() -> None:
     remark = (
         "The report doesn’t seem to say what is actually done well or how. "
