@@ -18,14 +18,18 @@ from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 21
+CHUNKER_VERSION = 22
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
 _NEXT_WORD = re.compile(r"\s+(\S)")
 _WHITESPACE = re.compile(r"\s")
 _LINE = re.compile(r"[^\n]+")
-_LIST_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}|{ROMAN_NUMERAL})")
+_LIST_NUMBER = re.compile(r"\s*\d{1,3}")
+# What numbers a block (a list item, a section's definition) when it opens it: "iv.", "1.1.".
+# Inside a wrapped paragraph a line may start with a cross-reference ending a sentence
+# ("... listed in section\n9.1.2. However, ..."), so only the block's first line counts.
+_BLOCK_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL})")
 _ABBREVIATIONS = {
     "mr",
     "mrs",
@@ -114,14 +118,14 @@ def _sentences_in(text: str, block: Block, max_chars: int) -> list[Span]:
     spans: list[Span] = []
     begin = block.start
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
-        if not _ends_sentence(text, match, block.end):
+        if not _ends_sentence(text, match, block.start, block.end):
             continue
         spans += _trimmed_pieces(text, begin, match.end(), max_chars)
         begin = match.end()
     return spans + _trimmed_pieces(text, begin, block.end, max_chars)
 
 
-def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
+def _ends_sentence(text: str, match: re.Match[str], block_start: int, block_end: int) -> bool:
     following = _NEXT_WORD.match(text, match.end(), block_end)
     if following is None:
         return True
@@ -133,7 +137,10 @@ def _ends_sentence(text: str, match: re.Match[str], block_end: int) -> bool:
             return False
         line_start = text.rfind("\n", 0, match.start()) + 1
         if _LIST_NUMBER.fullmatch(text, line_start, match.start()):
-            return False  # a list number at a line start ("4.", "iv.")
+            return False  # a list number at a line start ("4.")
+        opening = max(line_start, block_start)
+        if opening == block_start and _BLOCK_NUMBER.fullmatch(text, opening, match.start()):
+            return False  # the block's own number ("iv.", "1.1.")
     return True
 
 

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from qa.definitions import STEP, entries
-from qa.lines import ENDS_SENTENCE, Line, is_blank, lines_of, looks_like_code, starts_item
+from qa.lines import (
+    ENDS_SENTENCE,
+    Line,
+    is_blank,
+    lines_of,
+    looks_like_code,
+    starts_item,
+    starts_roman_item,
+)
 
 # A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
 _WRAP_SLACK = 2
@@ -185,7 +193,7 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
     code_before, code_now = looks_like_code(before), looks_like_code(body)
     if code_before or code_now:
         return code_before and code_now and len(group) < 200  # a code block runs on
-    if starts_item(body) or _MARKDOWN_HEADING.match(body):
+    if starts_item(body) and not _ends_on_a_numeral(before, body) or _MARKDOWN_HEADING.match(body):
         return False
     if before.endswith(",") and body[:1].islower() and line.indent == previous.indent:
         return True  # a sentence broken by hand after its clauses, as verse is
@@ -202,6 +210,14 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
     ):
         return True  # wrapped by hand, not where the next word stopped fitting
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+
+
+def _ends_on_a_numeral(before: str, body: str) -> bool:
+    """Whether a line that opens with a Roman numeral ("vi. The next ...") goes on with the
+    sentence of the line before, which stops mid-sentence ("... edit it with"): the numeral is
+    that sentence's last word, not an item's number. An item follows a line that ends a
+    sentence, a clause or a lead-in."""
+    return starts_roman_item(body) and not before.rstrip().endswith((":", ";", ",", ".", "!", "?"))
 
 
 def _wraps_into(text: str, group: list[Line], line: Line, width: int | None) -> bool:

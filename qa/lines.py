@@ -14,6 +14,7 @@ ROMAN_NUMERAL = (
 )
 # A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv."; not "a." (a wrapped
 # line may start with an initial or an abbreviation's last letter).
+_ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
 _BULLET = re.compile(
     rf"(?:[-*+•·‣◦–—]|\d{{1,3}}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{{1,4}}\)|{ROMAN_NUMERAL}\.)\s+\S"
 )
@@ -98,6 +99,11 @@ def _symbol_share(line: str) -> float:
     words = _MANUAL_REFERENCE.sub(r"\1 \2", _WORDS_IN_BRACKETS.sub(r"\1", line))
     visible = [c for c in words if not c.isspace()]
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
+
+
+def starts_roman_item(body: str) -> bool:
+    """Whether a line's text starts with a Roman numeral numbering it ("iv. the right to ...")."""
+    return bool(_ROMAN_ITEM.match(body))
 
 
 def starts_item(body: str) -> bool:

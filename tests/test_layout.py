@@ -152,6 +152,44 @@ def test_items_numbered_in_roman_numerals_are_list_items_each_whole() -> None:
     ]
 
 
+def test_a_numbered_definition_is_one_sentence_and_a_cross_reference_still_ends_one() -> None:
+    rule = (
+        "Berth holders must not build sheds, huts or other structures on the quay or on the "
+        "slipway, and they must not leave trailers there overnight, except those listed in "
+        "section 9.1.2. However, they may store gear in the lockers as they wish, provided that "
+        "the lockers are kept closed and the keys are handed back at the end of the season."
+    )
+    wrapped = textwrap.fill(rule, 60)
+    assert "\n9.1.2. However" in wrapped  # the cross-reference opens a wrapped line
+    found = [reading_text(t) for _, t in units(wrapped)]
+    assert found[0].endswith("except those listed in section 9.1.2.")
+    assert found[1].startswith("However, they may store gear")
+    definition = (
+        '1.1. "Berth Holder"\n'
+        "    means each person who holds a written permission to keep a vessel\n"
+        "    at a berth of the harbour.\n"
+    )
+    assert [reading_text(t) for _, t in units(definition)] == [
+        '1.1. "Berth Holder" means each person who holds a written permission to keep a vessel '
+        "at a berth of the harbour."
+    ]
+
+
+def test_a_numeral_ending_a_wrapped_sentence_is_not_an_item_number() -> None:
+    wrapped = (
+        "The harbour office keeps its tide tables and its mooring lists in plain\n"
+        "text files, one for each quay, so that the staff can always edit them with\n"
+        "vi. The tables for next year are published in November, together with\n"
+        "the dues and the dates of the dredging, and they are posted on the quay.\n"
+    )
+    assert [reading_text(t) for _, t in units(wrapped)] == [
+        "The harbour office keeps its tide tables and its mooring lists in plain text files, "
+        "one for each quay, so that the staff can always edit them with vi.",
+        "The tables for next year are published in November, together with the dues and the "
+        "dates of the dredging, and they are posted on the quay.",
+    ]
+
+
 def test_a_wrapped_line_starting_with_v_or_an_initial_is_not_a_list_item() -> None:
     sentence = (
         "The court followed the reasoning of the appeal judges in the case of Saltmere Trust "
