@@ -193,7 +193,9 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
     code_before, code_now = looks_like_code(before), looks_like_code(body)
     if code_before or code_now:
         return code_before and code_now and len(group) < 200  # a code block runs on
-    if starts_item(body) and not _ends_on_a_numeral(before, body) or _MARKDOWN_HEADING.match(body):
+    if _MARKDOWN_HEADING.match(body):
+        return False
+    if starts_item(body) and not _ends_on_a_numeral(before, body):
         return False
     if before.endswith(",") and body[:1].islower() and line.indent == previous.indent:
         return True  # a sentence broken by hand after its clauses, as verse is
