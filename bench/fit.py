@@ -28,7 +28,13 @@ from sklearn.linear_model import LogisticRegression
 
 from bench.fit_data import QuestionData, gather
 from qa.abstention import JUDGED_PASSAGES, QUESTION_FEATURES, question_row
-from qa.answer_choice import ANSWER_PASSAGES, AnswerChoice, answer_margin
+from qa.answer_choice import (
+    ANSWER_PASSAGES,
+    AnswerChoice,
+    SentencePool,
+    answer_margin,
+    better_neighbour,
+)
 from qa.config import PROJECT_ROOT, get_settings
 from qa.embedding import Embedder
 from qa.evaluation import CONFIDENCE_BANDS, Collection
@@ -123,14 +129,10 @@ def decide(question: QuestionData, models: Models) -> Choice:
     best = int(ranked[0])
     right = bool(question.sentence_y[chosen][best])
     positions = question.sentence_position[chosen]
-    # The engine answers with the best sentence and its better neighbour (``better_neighbour``).
-    on_topic = x[:, SENTENCE_FEATURES.index("overlap")] > 0
-    same_passage, step = passages == passages[best], positions - positions[best]
-    beside = np.flatnonzero(same_passage & (np.abs(step) == 1) & on_topic)
-    if not len(beside):
-        beside = np.flatnonzero(same_passage & (step == 1))
-    if len(beside):
-        partner = int(beside[np.argmax(sentence_scores[beside])])
+    # The engine answers with the best sentence and its better neighbour, by the same rule.
+    pool = SentencePool(passages, np.arange(len(passages)), positions, x, [])
+    partner = better_neighbour(pool, sentence_scores, best)
+    if partner is not None:
         earlier = best if positions[best] < positions[partner] else partner
         if question.sentence_joins[chosen][earlier]:
             right = bool(question.sentence_y_joined[chosen][earlier])
