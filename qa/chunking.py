@@ -138,8 +138,7 @@ def _ends_sentence(text: str, match: re.Match[str], block_start: int, block_end:
         line_start = text.rfind("\n", 0, match.start()) + 1
         if _LIST_NUMBER.fullmatch(text, line_start, match.start()):
             return False  # a list number at a line start ("4.")
-        opening = max(line_start, block_start)
-        if opening == block_start and _BLOCK_NUMBER.fullmatch(text, opening, match.start()):
+        if line_start <= block_start and _BLOCK_NUMBER.fullmatch(text, block_start, match.start()):
             return False  # the block's own number ("iv.", "1.1.")
     return True
 

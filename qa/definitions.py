@@ -106,9 +106,12 @@ def _centred(line: Line, following: Line) -> bool:
     LICENSE" over "Version 3, 29 June 2007"): a term sits at the left of its description."""
     if line.indent < _CENTRED_INDENT:
         return False  # near the margin: a subsection's heading over an option, say
-    middle = line.indent + (line.end - line.start) / 2
-    following_middle = following.indent + (following.end - following.start) / 2
-    return abs(middle - following_middle) <= _CENTRED
+    return abs(_middle(line) - _middle(following)) <= _CENTRED
+
+
+def _middle(line: Line) -> float:
+    """The column a line's text is centred on."""
+    return (line.indent + line.width) / 2
 
 
 def _with_body(lines: list[Line], index: int, term_end: int, body_start: int, column: int) -> Entry:

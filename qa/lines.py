@@ -12,9 +12,9 @@ ROMAN_NUMERAL = (
     r"(?:i|ii|iii|iv|vi|vii|viii|ix|xi|xii|xiii|xiv|xv|xvi"
     r"|II|III|IV|VI|VII|VIII|IX|XI|XII|XIII|XIV|XV|XVI)"
 )
+_ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
 # A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv."; not "a." (a wrapped
 # line may start with an initial or an abbreviation's last letter).
-_ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
 _BULLET = re.compile(
     rf"(?:[-*+•·‣◦–—]|\d{{1,3}}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{{1,4}}\)|{ROMAN_NUMERAL}\.)\s+\S"
 )
