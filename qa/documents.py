@@ -1,7 +1,8 @@
 """Reading files of each supported format into ``Document`` objects with their metadata.
 
 The text of a ``Document`` is what citation offsets point into; for ``.txt`` and ``.md`` it is the
-file's own text (decoded by ``qa.encodings``), for other formats the text extracted from them.
+file's own text (decoded by ``qa.encodings``) less the running headers and footers of a text laid
+out in pages (``qa.paged_text``), for other formats the text extracted from them.
 A reader failing for any reason fails that one file, with the reason (``UnreadableDocument``).
 """
 
@@ -23,6 +24,7 @@ from qa.encodings import WIDE_BOMS, decode_html, decode_text
 from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
 from qa.html_text import html_to_text
 from qa.layout import heading_text
+from qa.paged_text import without_page_furniture
 from qa.pdf_text import pdf_text_with_pages
 
 log = logging.getLogger(__name__)
@@ -144,9 +146,9 @@ def _parsed_date(value: str | None) -> date | None:
 
 
 def _read_text(data: bytes) -> tuple[str, str]:
-    """The file's own text and the encoding it was decoded from."""
+    """The file's own text, page furniture left out, and the encoding it was decoded from."""
     decoded = decode_text(data)
-    return decoded.text, decoded.encoding
+    return without_page_furniture(decoded.text), decoded.encoding
 
 
 def _read_html(data: bytes) -> tuple[str, str | None, date | None, str]:

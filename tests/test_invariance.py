@@ -1,6 +1,7 @@
 """Metamorphic tests: the same documents in another layout or format give the same answers.
 
-The seeds are hard-wrapped at 72 columns and converted (by this test) to PDF, DOCX, HTML (with
+The seeds are hard-wrapped at 72 columns, wrapped and cut into pages with running heads and
+feet, and converted (by this test) to PDF, DOCX, HTML (with
 its source wrapped) and Markdown. For every dev question, each variant must give the same top
 passage (the same content, compared as normalised text) and the same answer sentence
 (normalised) as the seeds themselves, on at least 95% of the questions. A question refused in
@@ -35,6 +36,7 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # The quality issue's bar: at least 95% of the dev questions agree, in every layout.
 GOAL = 0.95
 SAME_PASSAGE_RATIO = 0.9  # normalised texts this similar hold the same content
+PAGE_LINES = 24
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +49,21 @@ def wrapped(text: str) -> bytes:
     """Every line filled at 72 columns; the line breaks between paragraphs kept as they are."""
     lines = [textwrap.fill(line, 72) if line.strip() else line for line in text.split("\n")]
     return "\n".join(lines).encode("utf-8")
+
+
+def paged(text: str) -> bytes:
+    """Wrapped as ``wrapped`` does, then cut into pages of 24 lines the way ``pdftotext`` and
+    RFCs lay text out: a running header and a numbered footer around each form feed, whether a
+    page ends mid-sentence or not."""
+    lines = wrapped(text).decode("utf-8").split("\n")
+    title = next(line.strip() for line in lines if line.strip())[:40]
+    pages = [lines[i : i + PAGE_LINES] for i in range(0, len(lines), PAGE_LINES)]
+    out: list[str] = []
+    for number, page in enumerate(pages, start=1):
+        if number > 1:
+            out += ["\f", f"{title:<50}December 2026", "", ""]
+        out += page + ["", "", f"{'Children and Young People':<60}[Page {number}]"]
+    return ("\n".join(out) + "\n").encode("utf-8")
 
 
 def _source_wrapped(paragraph: str, width: int) -> str:
@@ -101,6 +118,7 @@ def pdf(text: str) -> bytes:
 
 VARIANTS: dict[str, tuple[str, Callable[[str], bytes]]] = {
     "wrapped-72": (".txt", wrapped),
+    "paged": (".txt", paged),
     "markdown": (".md", markdown),
     "html": (".html", html_page),
     "docx": (".docx", word_document),
