@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import pairwise
 
 from qa.definitions import STEP, entries
 from qa.lines import (
@@ -41,6 +42,7 @@ _HEADING_MAX_CHARS = 120
 _HAND_WRAP_SHARE = 0.8
 
 _FENCE = re.compile(r"(```|~~~)")
+_SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
 # A line that is mostly plain words reads as prose, whatever symbols the rest of it holds.
@@ -177,6 +179,27 @@ def blocks(text: str) -> list[Block]:
         elif index + 1 == len(lines):
             close()
     close(Kind.CODE if fenced else None)
+    return _numbered_headings(text, found, {line.start: line.indent for line in lines})
+
+
+def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -> list[Block]:
+    """``found`` with each numbered section title read as a heading, not a list item: a line
+    alone at the left margin ("3.  Charges", a label after its number) with a blank line under
+    it and prose indented under that, as RFCs and other plain-text documents number their
+    sections. An item of a list is followed by text at its own depth, or is indented itself (a
+    comment thread's "  2. Lisa March 30, 2016 at 11:34 am" over the comment)."""
+    for index, (block, after) in enumerate(pairwise(found)):
+        if block.kind != Kind.LIST_ITEM or after.kind != Kind.PROSE:
+            continue
+        title = _SECTION_NUMBER.fullmatch(text[block.start : block.end])
+        if (
+            title
+            and _is_label(title["title"])
+            and text.count("\n", block.end, after.start) >= 2
+            and indents.get(block.start) == 0
+            and indents.get(after.start, 0) > 0
+        ):
+            found[index] = Block(block.start, block.end, Kind.HEADING, block.entry)
     return found
 
 

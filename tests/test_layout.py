@@ -291,6 +291,27 @@ def test_a_passage_starts_at_a_heading_and_carries_the_section_heading() -> None
     assert later and all(text[c.heading.start : c.heading.end].startswith("Section") for c in later)
 
 
+def test_a_numbered_section_title_at_the_margin_over_indented_text_is_a_heading() -> None:
+    body = [textwrap.fill(p, 69, initial_indent="   ", subsequent_indent="   ") for p in PARAGRAPHS]
+    text = f"1.  Requesting a Berth\n\n{body[0]}\n\n2.  Charges\n\n{body[1]}\n"
+    kinds = units(text)
+    assert ("HEADING", "1.  Requesting a Berth") in kinds and ("HEADING", "2.  Charges") in kinds
+    second = next(c for c in chunk_text(text, 400) if text[c.start :].startswith("2."))
+    assert second.heading is not None  # the section opens a passage of its own
+
+
+def test_numbered_items_stay_list_items() -> None:
+    steps = "Steps:\n\n1. Open the valve\n\nThe tank fills in a minute.\n"
+    assert ("LIST_ITEM", "1. Open the valve") in units(steps)  # the text after is not indented
+    thread = (
+        "Comments\n\n  1. Lisa March 30, 2016 at 11:34 am #\n\n"
+        "    Low caseloads make the difference here.\n"
+    )
+    assert ("LIST_ITEM", "1. Lisa March 30, 2016 at 11:34 am #") in units(thread)  # indented
+    sentence = "1.  The harbour dries at low water.\n\n   Vessels must wait for the tide.\n"
+    assert units(sentence)[0] == ("LIST_ITEM", "1.  The harbour dries at low water.")
+
+
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
     assert reading_text("the config\u2010\n       uration file") == "the configuration file"
     assert reading_text("the bug-\n       tracking system") == "the bug-tracking system"
