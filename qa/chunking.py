@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from qa.layout import Block, Kind, blocks, contents_end
-from qa.lines import ROMAN_NUMERAL
+from qa.lines import DESIGNATION, ROMAN_NUMERAL
 from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 24
+CHUNKER_VERSION = 25
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -26,10 +26,11 @@ _NEXT_WORD = re.compile(r"\s+(\S)")
 _WHITESPACE = re.compile(r"\s")
 _LINE = re.compile(r"[^\n]+")
 _LIST_NUMBER = re.compile(r"\s*\d{1,3}")
-# What numbers a block (a list item, a section's definition) when it opens it: "iv.", "1.1.".
+# What numbers a block (a list item, a section's definition) when it opens it: "iv.", "1.1.",
+# "Section 2.".
 # Inside a wrapped paragraph a line may start with a cross-reference ending a sentence
 # ("... listed in section\n9.1.2. However, ..."), so only the block's first line counts.
-_BLOCK_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL})")
+_BLOCK_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL}|{DESIGNATION})")
 _ABBREVIATIONS = {
     "mr",
     "mrs",
@@ -139,7 +140,7 @@ def _ends_sentence(text: str, match: re.Match[str], block_start: int, block_end:
         if _LIST_NUMBER.fullmatch(text, line_start, match.start()):
             return False  # a list number at a line start ("4.")
         if line_start <= block_start and _BLOCK_NUMBER.fullmatch(text, block_start, match.start()):
-            return False  # the block's own number ("iv.", "1.1.")
+            return False  # the block's own number ("iv.", "1.1.", "Section 2.")
     return True
 
 

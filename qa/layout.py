@@ -19,6 +19,7 @@ from itertools import pairwise
 
 from qa.definitions import STEP, entries
 from qa.lines import (
+    DESIGNATION,
     ENDS_SENTENCE,
     Line,
     is_blank,
@@ -42,6 +43,8 @@ _HEADING_MAX_CHARS = 120
 _HAND_WRAP_SHARE = 0.8
 
 _FENCE = re.compile(r"(```|~~~)")
+# A line naming a part of the text and nothing else ("CHAPTER I.", "Section 3.") is its heading.
+_DESIGNATION_LINE = re.compile(rf"{DESIGNATION}\.?")
 _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
@@ -144,8 +147,14 @@ def blocks(text: str) -> list[Block]:
             found.append(Block(start, group[-1].end, found_kind, current))
             group.clear()
 
+    title_end = -1  # the rule under a title ruled over and under, while reading that title
     for index, line in enumerate(lines):
         body = line.text(text)
+        if index <= title_end:
+            group.append(line)
+            if index == title_end:
+                close(Kind.HEADING)
+            continue
         if fenced:
             group.append(line)
             if _FENCE.match(body.strip()):
@@ -160,6 +169,12 @@ def blocks(text: str) -> list[Block]:
             current = owner[index]
             group.append(line)
             fenced = True
+            continue
+        if _ruled_over_and_under(text, lines, index):
+            close()
+            current = owner[index]
+            group.append(line)
+            title_end = index + 2
             continue
         if index in terms:
             close()
@@ -180,6 +195,21 @@ def blocks(text: str) -> list[Block]:
             close()
     close(Kind.CODE if fenced else None)
     return _numbered_headings(text, found, {line.start: line.indent for line in lines})
+
+
+def _ruled_over_and_under(text: str, lines: list[Line], index: int) -> bool:
+    """Whether ``lines[index]`` is a rule drawn over a title, with the same rule under it, as
+    reStructuredText marks a document's title ("=====" / "Harbour Rules" / "=====")."""
+    if index + 2 >= len(lines):
+        return False
+    rule, title = lines[index].text(text), lines[index + 1].text(text)
+    return (
+        len(rule) >= 3
+        and bool(_UNDERLINE.fullmatch(rule))
+        and lines[index + 2].text(text) == rule
+        and bool(title)
+        and _is_label(title)
+    )
 
 
 def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -> list[Block]:
@@ -280,6 +310,8 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
         return Kind.CODE
     if starts_item(first):
         return Kind.LIST_ITEM
+    if len(group) == 1 and _DESIGNATION_LINE.fullmatch(first):
+        return Kind.HEADING
     if _is_label(text[group[0].start : group[-1].end]):
         return Kind.HEADING
     return Kind.PROSE

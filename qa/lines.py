@@ -12,6 +12,8 @@ ROMAN_NUMERAL = (
     r"(?:i|ii|iii|iv|vi|vii|viii|ix|xi|xii|xiii|xiv|xv|xvi"
     r"|II|III|IV|VI|VII|VIII|IX|XI|XII|XIII|XIV|XV|XVI)"
 )
+# A part of a text named by a word and its number: "Section 1", "ARTICLE IV", "Rule 3.2", "§ 12".
+DESIGNATION = r"(?:[A-Z][A-Za-z]+[ \t]+|§{1,2}[ \t]*)(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6})"
 _ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
 # A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv."; not "a." (a wrapped
 # line may start with an initial or an abbreviation's last letter).

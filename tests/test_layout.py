@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.chunking import chunk_text, split_units
+from qa.documents import title_from_text
 from qa.layout import Kind, blocks, heading_text, lines_of, wrap_width
 from qa.lines import looks_like_code
 from qa.reading import reading_text
@@ -310,6 +311,42 @@ def test_numbered_items_stay_list_items() -> None:
     assert ("LIST_ITEM", "1. Lisa March 30, 2016 at 11:34 am #") in units(thread)  # indented
     sentence = "1.  The harbour dries at low water.\n\n   Vessels must wait for the tide.\n"
     assert units(sentence)[0] == ("LIST_ITEM", "1.  The harbour dries at low water.")
+
+
+def test_a_title_ruled_over_and_under_is_one_heading() -> None:
+    rule = "=" * 17
+    text = f"{rule}\nHarbour Rules\n{rule}\n\nArrival\n-------\n\n{PARAGRAPHS[0]}\n"
+    assert units(text)[:2] == [
+        ("HEADING", f"{rule}\nHarbour Rules\n{rule}"),
+        ("HEADING", "Arrival\n-------"),
+    ]
+    assert title_from_text(text) == "Harbour Rules"
+    # A sentence between two rules is not a title.
+    other = f"{PARAGRAPHS[0]}\n\n{rule}\n{PARAGRAPHS[1]}\n{rule}\n"
+    assert all(not text.startswith(rule) for _, text in units(other)[1:] if "\n" in text)
+
+
+def test_a_numbered_part_of_a_text_is_named_with_its_sentence_or_as_a_heading() -> None:
+    text = (
+        "ARTICLE II\nCHARGES\n\n"
+        "Section 2. The Authority may levy charges on every vessel entering the\n"
+        "harbour, at rates published on its notice board before the first day\n"
+        "of April in each year.\n\n"
+        "CHAPTER IV.\n\n"
+        "§ 3. A vessel that leaves before six in the evening pays a third.\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert (
+        "PROSE",
+        "Section 2. The Authority may levy charges on every vessel entering the "
+        "harbour, at rates published on its notice board before the first day of April in "
+        "each year.",
+    ) in found
+    assert ("HEADING", "CHAPTER IV.") in found
+    assert ("PROSE", "§ 3. A vessel that leaves before six in the evening pays a third.") in found
+    # Inside a paragraph, a sentence ending on a section's name still ends.
+    inside = "The rates are set out in Section 2. The Authority publishes them in April.\n"
+    assert len(units(inside)) == 2
 
 
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
