@@ -22,6 +22,7 @@ from qa.chunking import split_units
 from qa.dates import find_dates, publication_date
 from qa.encodings import WIDE_BOMS, decode_html, decode_text
 from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
+from qa.front_matter import front_matter
 from qa.html_text import html_to_text
 from qa.layout import heading_text
 from qa.paged_text import without_page_furniture
@@ -88,7 +89,10 @@ def _parse(data: bytes, source: str) -> Document:
     encoding = None
     page_starts: list[int] | None = None
     if suffix in TEXT_SUFFIXES:
-        (text, encoding), title = _read_text(data), None
+        text, encoding = _read_text(data)
+        front = front_matter(text)
+        title = front.title or (title_from_text(text[front.end :]) if front.end else None)
+        declared = _parsed_date(front.date)
     elif suffix in HTML_SUFFIXES:
         text, title, declared, encoding = _read_html(data)
     elif suffix == ".pdf":
@@ -128,10 +132,13 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
 
 def title_from_text(text: str) -> str:
     """A title for a format that carries none: the opening heading, read whole even when it
-    wraps onto a second line, else the first sentence."""
+    wraps onto a second line, else the first sentence (rules drawn over it passed over)."""
     head = text[:_TITLE_SCAN_CHARS]
-    units = split_units(head, _TITLE_MAX)
-    return " ".join(heading_text(head[units[0].start : units[0].end]).split()) if units else ""
+    for unit in split_units(head, _TITLE_MAX):
+        title = " ".join(heading_text(head[unit.start : unit.end]).split())
+        if any(c.isalnum() for c in title):  # not a rule drawn over the text
+            return title
+    return ""
 
 
 def _parsed_date(value: str | None) -> date | None:

@@ -47,7 +47,9 @@ _FENCE = re.compile(r"(```|~~~)")
 _DESIGNATION_LINE = re.compile(rf"{DESIGNATION}\.?")
 _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
-_MARKDOWN_HEADING = re.compile(r"#{1,6}\s+\S")
+# "## Title" (Markdown) or "== Title" (AsciiDoc; its "= Title" reads as a label anyway).
+_MARKDOWN_HEADING = re.compile(r"(?:#{1,6}|={2,6})\s+\S")
+_HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
 # A line that is mostly plain words reads as prose, whatever symbols the rest of it holds.
 _PLAIN_WORD = re.compile(r"""[A-Za-z][a-z'’-]*[,.;:!?]?""")
 _WORDY_SHARE = 0.6
@@ -337,11 +339,11 @@ def contents_end(text: str, start: int, end: int) -> int:
 
 
 def heading_text(heading: str) -> str:
-    """A heading's words without its Markdown marks ("# Title #"), Sphinx anchor (¶) or the
-    rules drawn under (and over) it in plain text ("Title\n*****")."""
+    """A heading's words without its Markdown or AsciiDoc marks ("# Title #", "== Title"),
+    Sphinx anchor (¶) or the rules drawn under (and over) it in plain text ("Title\n*****")."""
     lines = heading.strip().splitlines()
     words = [line for line in lines if not _UNDERLINE.fullmatch(line.strip())] or lines
-    return "\n".join(words).strip().lstrip("#").rstrip("#¶").strip()
+    return _HEADING_MARKS.sub("", "\n".join(words).strip()).rstrip("#¶").strip()
 
 
 def _is_clause(block: str) -> bool:

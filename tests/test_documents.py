@@ -115,6 +115,29 @@ def test_an_underlined_heading_is_a_title_without_its_rule(tmp_path: Path) -> No
     assert _load(tmp_path, "policy.txt", text).title == "3. Binary packages"
 
 
+def test_front_matter_names_the_title_and_date_and_stays_in_the_text(tmp_path: Path) -> None:
+    text = (
+        '---\ntitle: "Berthing: the rules"\ndate: 2026-03-01\ntags:\n  - harbour\n---\n\n'
+        "# Harbour Rules\n\nThe harbour dries at low water springs.\n"
+    )
+    document = _load(tmp_path, "rules.md", text.encode("utf-8"))
+    assert document.text == text
+    assert (document.title, document.published) == ("Berthing: the rules", "2026-03-01")
+    untitled = text.replace('title: "Berthing: the rules"\n', "")
+    assert _load(tmp_path, "untitled.md", untitled.encode("utf-8")).title == "Harbour Rules"
+
+
+def test_a_rule_over_prose_is_not_front_matter(tmp_path: Path) -> None:
+    text = "---\nNote: the harbour dries on 2 March.\nTake care on the mud.\n---\n\nMore text.\n"
+    document = _load(tmp_path, "ruled.md", text.encode("utf-8"))
+    assert document.title.startswith("Note: the harbour dries")  # not the text after the block
+
+
+def test_asciidoc_headings_lose_their_marks(tmp_path: Path) -> None:
+    text = b"= Harbour Rules\n\n== Arrival\n\nThe harbour dries at low water springs.\n"
+    assert _load(tmp_path, "rules.txt", text).title == "Harbour Rules"
+
+
 def test_html_main_text_and_title(tmp_path: Path) -> None:
     document = _load(tmp_path, "page.html", _HTML.encode("utf-8"))
     assert document.title == "Ofsted rates services outstanding"

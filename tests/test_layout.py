@@ -349,6 +349,14 @@ def test_a_numbered_part_of_a_text_is_named_with_its_sentence_or_as_a_heading() 
     assert len(units(inside)) == 2
 
 
+def test_asciidoc_section_titles_are_headings_that_open_passages() -> None:
+    text = f"= Harbour Rules\n\n== Arrival\n\n{PARAGRAPHS[0]}\n\n== Charges\n\n{PARAGRAPHS[1]}\n"
+    assert [kind for kind, _ in units(text)][:3] == ["HEADING", "HEADING", "PROSE"]
+    starts = [text[c.start : c.end].split("\n")[0] for c in chunk_text(text, 300)]
+    assert "== Charges" in starts
+    assert heading_text("== Charges") == "Charges"
+
+
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
     assert reading_text("the config\u2010\n       uration file") == "the configuration file"
     assert reading_text("the bug-\n       tracking system") == "the bug-tracking system"
