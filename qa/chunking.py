@@ -18,7 +18,7 @@ from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 26
+CHUNKER_VERSION = 27
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -215,8 +215,10 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
             following = units[last + 1]
             if following.after_gap:
                 break
-            if following.kind in _STARTS and any(
-                u.kind not in _STARTS for u in units[first : last + 1]
+            if (
+                following.kind in _STARTS
+                and any(u.kind not in _STARTS for u in units[first : last + 1])
+                and not _leads_into(text, units[last], following)
             ):
                 break
             last += 1
@@ -249,6 +251,16 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
                     break
         first = next_first
     return chunks
+
+
+def _leads_into(text: str, unit: Unit, following: Unit) -> bool:
+    """Whether ``unit`` is a lead-in ("Exit status:") and ``following`` a short line read as a
+    heading ("0      if OK,"): a heading does not follow a lead-in, what it introduces does."""
+    return (
+        following.kind == Kind.HEADING
+        and unit.kind not in _STARTS
+        and introduces(text[unit.start : unit.end])
+    )
 
 
 def _at_paragraph_end(units: list[Unit], first: int, last: int, max_chars: int) -> int:

@@ -178,6 +178,19 @@ def test_a_lead_in_opens_the_next_passage_with_what_it_introduces() -> None:
     )
 
 
+def test_a_lead_in_keeps_the_short_lines_it_introduces_though_they_read_as_headings() -> None:
+    text = (
+        "DESCRIPTION\n       List information about the files in the directory.\n\n"
+        "   Exit status:\n       0      if OK,\n\n       1      if minor problems,\n\n"
+        "       2      if serious trouble.\n\nAUTHOR\n       Written by a harbour master.\n"
+    )
+    passages = [" ".join(p.split()) for p in text_of(text, chunk_text(text, max_chars=700))]
+    exit_status = next(p for p in passages if "Exit status:" in p)
+    assert "Exit status: 0 if OK," in exit_status
+    assert "2 if serious trouble." in exit_status
+    assert passages[-1].startswith("AUTHOR")  # a heading after a sentence still opens a passage
+
+
 _CONTENTS = (
     "1.1 Overview . . . . . . . . . . . . . . . . . . . . 2 1.2 Options . . . . . . . . . . . . "
     ". . . . . . . . 3 2 Commands 4"
