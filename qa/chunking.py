@@ -10,7 +10,7 @@ citation can be checked against its source.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.layout import Block, Kind, blocks, contents_end
 from qa.lines import DESIGNATION, ROMAN_NUMERAL
@@ -18,7 +18,7 @@ from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 27
+CHUNKER_VERSION = 28
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -72,6 +72,7 @@ class Unit(Span):
     block: int = 0  # which block of the document it lies in
     entry: int = -1  # which definition-list entry it is part of (``qa.definitions``), if any
     after_gap: bool = False  # text left out (a table of contents) lies just before it
+    within: int = -1  # the entry whose description holds its entry, when entries nest
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def split_units(text: str, max_chars: int) -> list[Unit]:
                 gap = True
                 if contents >= block.end:
                     continue
-                block = Block(contents, block.end, block.kind, block.entry)
+                block = replace(block, start=contents)
         if block.kind in (Kind.PROSE, Kind.LIST_ITEM):
             spans = _sentences_in(text, block, max_chars)
         elif block.kind == Kind.CODE:
@@ -105,7 +106,9 @@ def split_units(text: str, max_chars: int) -> list[Unit]:
         else:
             spans = _trimmed_pieces(text, block.start, block.end, max_chars)
         for span in spans:
-            units.append(Unit(span.start, span.end, block.kind, number, block.entry, gap))
+            units.append(
+                Unit(span.start, span.end, block.kind, number, block.entry, gap, block.within)
+            )
             gap = False
     return units
 
@@ -219,6 +222,7 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
                 following.kind in _STARTS
                 and any(u.kind not in _STARTS for u in units[first : last + 1])
                 and not _leads_into(text, units[last], following)
+                and not _held_by(following, units[first : last + 1])
             ):
                 break
             last += 1
@@ -260,6 +264,14 @@ def _leads_into(text: str, unit: Unit, following: Unit) -> bool:
         following.kind == Kind.HEADING
         and unit.kind not in _STARTS
         and introduces(text[unit.start : unit.end])
+    )
+
+
+def _held_by(unit: Unit, passage: list[Unit]) -> bool:
+    """Whether ``unit`` is the term of an entry nested in the description of an entry the
+    passage holds: a list of an option's values stays in the option's passage."""
+    return (
+        unit.kind == Kind.TERM and unit.within >= 0 and any(u.entry == unit.within for u in passage)
     )
 
 

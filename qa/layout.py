@@ -13,11 +13,11 @@ way. Everything here returns offsets into the text it was given: nothing is rewr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from itertools import pairwise
 
-from qa.definitions import STEP, entries
+from qa.definitions import STEP, Entry, entries
 from qa.lines import (
     DESIGNATION,
     ENDS_SENTENCE,
@@ -84,6 +84,7 @@ class Block:
     end: int
     kind: Kind
     entry: int = -1  # the definition-list entry it is part of (its term or description)
+    within: int = -1  # the entry whose description holds that entry, when entries nest
 
 
 def wrap_width(text: str, lines: list[Line]) -> int | None:
@@ -130,6 +131,7 @@ def blocks(text: str) -> list[Block]:
     for number, entry in enumerate(listed):
         owner[entry.term : entry.last + 1] = [number] * (entry.last + 1 - entry.term)
     terms = {entry.term: number for number, entry in enumerate(listed)}
+    within = _enclosing(listed)
     found: list[Block] = []
     group: list[Line] = []
     fenced = False
@@ -146,7 +148,7 @@ def blocks(text: str) -> list[Block]:
                     start = lines[entry.term].start
                 elif found_kind == Kind.HEADING:
                     found_kind = Kind.PROSE  # a description needs no full stop to be one
-            found.append(Block(start, group[-1].end, found_kind, current))
+            found.append(Block(start, group[-1].end, found_kind, current, _of(within, current)))
             group.clear()
 
     title_end = -1  # the rule under a title ruled over and under, while reading that title
@@ -183,7 +185,7 @@ def blocks(text: str) -> list[Block]:
             entry = listed[terms[index]]
             current = terms[index]
             if not entry.bullet:
-                found.append(Block(line.start, entry.term_end, Kind.TERM, current))
+                found.append(Block(line.start, entry.term_end, Kind.TERM, current, within[current]))
             if entry.body_start >= line.end:
                 continue
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
@@ -197,6 +199,22 @@ def blocks(text: str) -> list[Block]:
             close()
     close(Kind.CODE if fenced else None)
     return _numbered_headings(text, found, {line.start: line.indent for line in lines})
+
+
+def _enclosing(listed: list[Entry]) -> list[int]:
+    """For each entry, the innermost entry whose description holds its term (-1 for none): an
+    option's list of values ("`b'  for 512-byte blocks") inside the option's description."""
+    holders: list[int] = []
+    for number, entry in enumerate(listed):
+        holder = number - 1
+        while holder >= 0 and not listed[holder].term < entry.term <= listed[holder].last:
+            holder = holders[holder]  # past a sibling to what holds it, if anything
+        holders.append(holder)
+    return holders
+
+
+def _of(within: list[int], entry: int) -> int:
+    return within[entry] if entry >= 0 else -1
 
 
 def _ruled_over_and_under(text: str, lines: list[Line], index: int) -> bool:
@@ -231,7 +249,7 @@ def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -
             and indents.get(block.start) == 0
             and indents.get(after.start, 0) > 0
         ):
-            found[index] = Block(block.start, block.end, Kind.HEADING, block.entry)
+            found[index] = replace(block, kind=Kind.HEADING)
     return found
 
 

@@ -120,6 +120,35 @@ def test_each_option_is_a_passage_read_with_its_section_and_offsets_are_exact() 
             assert MAN_PAGE[unit.start : unit.end].strip() == MAN_PAGE[unit.start : unit.end]
 
 
+# An option whose description holds a list of its own (the values it takes), as find(1) lays
+# out -size's suffixes, followed by another option.
+NESTED = """DESCRIPTION
+       Search for files in a directory hierarchy.
+
+       -size n[cwb]
+              File uses less than, more than or  exactly  n  units  of  space,
+              rounding up.  The following suffixes can be used:
+
+              `b'    for  512-byte blocks (this is the default if no suffix is
+                     used)
+
+              `c'    for bytes
+
+              `w'    for two-byte words
+
+       -type c
+              File is of type c.
+"""
+
+
+def test_a_list_inside_an_options_description_stays_in_the_options_passage() -> None:
+    passages = [NESTED[c.start : c.end] for c in chunk_text(NESTED, 700)]
+    size = next(p for p in passages if p.startswith("-size"))
+    assert "The following suffixes can be used:" in size
+    assert "`w'    for two-byte words" in size
+    assert any(p.startswith("-type c") for p in passages)  # the next option has its own
+
+
 def test_an_option_is_embedded_with_its_page_title_and_prose_without_it() -> None:
     """An option's flags do not say whose option it is; the page's title does."""
     doc = Document("ls", "ls.1.txt", "LS(1) User Commands LS(1)", None, MAN_PAGE, "0" * 64)
