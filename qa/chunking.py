@@ -193,9 +193,11 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
     """Pack consecutive units into passages of at most ``max_chars`` characters.
 
     A heading starts a passage, and so does a definition-list term (each option of a man page
-    is then a passage of its own, not shared with its neighbours, whose words it shares); a
-    passage that has to end inside a paragraph ends at the last paragraph boundary instead, if
-    one lies past half its room; and a lead-in ("... said:", "... as follows.") never ends a
+    is then a passage of its own, not shared with its neighbours, whose words it shares), except
+    a term nested in the description of an entry the passage holds (an option's list of values)
+    and a short line right after a lead-in ("Exit status:" over "0      if OK,"), which go on in
+    it; a passage that has to end inside a paragraph ends at the last paragraph boundary instead,
+    if one lies past half its room; and a lead-in ("... said:", "... as follows.") never ends a
     passage but opens the next one, with what it introduces.
 
     Passages do not overlap by default: each sentence is in one passage, so a question finds the

@@ -148,7 +148,8 @@ def blocks(text: str) -> list[Block]:
                     start = lines[entry.term].start
                 elif found_kind == Kind.HEADING:
                     found_kind = Kind.PROSE  # a description needs no full stop to be one
-            found.append(Block(start, group[-1].end, found_kind, current, _of(within, current)))
+            holder = within[current] if current >= 0 else -1
+            found.append(Block(start, group[-1].end, found_kind, current, holder))
             group.clear()
 
     title_end = -1  # the rule under a title ruled over and under, while reading that title
@@ -211,10 +212,6 @@ def _enclosing(listed: list[Entry]) -> list[int]:
             holder = holders[holder]  # past a sibling to what holds it, if anything
         holders.append(holder)
     return holders
-
-
-def _of(within: list[int], entry: int) -> int:
-    return within[entry] if entry >= 0 else -1
 
 
 def _ruled_over_and_under(text: str, lines: list[Line], index: int) -> bool:
