@@ -133,6 +133,27 @@ def test_a_rule_over_prose_is_not_front_matter(tmp_path: Path) -> None:
     assert document.title.startswith("Note: the harbour dries")  # not the text after the block
 
 
+def test_a_saved_mail_is_titled_by_its_subject_and_dated_by_its_date(tmp_path: Path) -> None:
+    text = (
+        "From: Jane Doe <jane@example.org>\nTo: harbour-users@example.org\n"
+        "Subject: Re: Berthing at low water\n  (boats over two metres)\n"
+        "Date: Tue, 3 Mar 2026 10:12:00 +0000\n\n"
+        "The harbour dries at low water springs, so plan to arrive near high water.\n"
+    )
+    document = _load(tmp_path, "mail.txt", text.encode("utf-8"))
+    assert document.text == text
+    assert (document.title, document.published) == ("Re: Berthing at low water", "2026-03-03")
+
+
+def test_labelled_lines_are_not_headers_without_a_subject_or_a_blank_line(
+    tmp_path: Path,
+) -> None:
+    notes = b"Note: the harbour dries.\nWarning: mud.\n\nMore text.\n"
+    assert _load(tmp_path, "notes.txt", notes).title.startswith("Note: the harbour dries")
+    run_on = b"Title: Harbour\nDate: 2026-03-01\nThe harbour dries at low water.\n"
+    assert _load(tmp_path, "run_on.txt", run_on).title != "Harbour"
+
+
 def test_asciidoc_headings_lose_their_marks(tmp_path: Path) -> None:
     text = b"= Harbour Rules\n\n== Arrival\n\nThe harbour dries at low water springs.\n"
     assert _load(tmp_path, "rules.txt", text).title == "Harbour Rules"
