@@ -7,7 +7,10 @@ from functools import lru_cache
 
 import Stemmer
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# A dotted number ("3.12", "1.1.2") is one word: a version or section number is not its parts
+# (Python "3.12" is not a HOWTO's release "1.12").
+_WORD = re.compile(r"\d+(?:\.\d+)+|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_DOTTED = re.compile(r"\d+(?:\.\d+)+")
 _QUOTES = str.maketrans(
     {"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'}
 )
@@ -65,7 +68,12 @@ def normalise(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased words with straight apostrophes, in order; a word a typesetter hyphenated at a
     line end counts as the whole word (see ``unwrap_hyphens``)."""
-    return [w.replace("’", "'") for w in _WORD.findall(unwrap_hyphens(text).lower())]
+    found = []
+    for word in _WORD.findall(unwrap_hyphens(text).lower()):
+        found.append(word.replace("’", "'"))
+        if _DOTTED.fullmatch(word):
+            found.extend(word.split("."))
+    return found
 
 
 def content_words(text: str) -> list[str]:
