@@ -329,10 +329,12 @@ def passage_embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str
     """What the model reads for a passage: its text as read (see ``reading_text``), after the
     nearest heading before it, since a passage deep in a section often never names its topic (a
     passage that opens with its own heading is read after the one before, which may be its
-    chapter's or a sibling's: leaving it out made no difference held out, docs/quality.md). A definition-list entry's passage (an option and its
-    description) is also read after the document's title, whatever ``with_title`` says: the
-    option's flags never say whose option they are, the title ("GREP(1) User Commands") does
-    (docs/quality.md, "An entry read with its document's title")."""
+    chapter's or a sibling's: leaving it out made no difference held out, docs/quality.md).
+
+    A definition-list entry's passage (an option and its description) is also read after the
+    document's title, whatever ``with_title`` says: the option's flags never say whose option
+    they are, the title ("GREP(1) User Commands") does (docs/quality.md, "An entry read with
+    its document's title")."""
     in_entry = chunk.sentences[0].entry >= 0
     context = [doc.title] if with_title or in_entry else []
     if chunk.heading is not None:

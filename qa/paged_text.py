@@ -18,14 +18,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from qa.lines import ENDS_SENTENCE
+
 FORM_FEED = "\f"
 # Fewer pages than this are too few to tell a running header from a first line that happens
 # to repeat.
 MIN_PAGES = 3
 # How many lines at each edge of a page may be furniture (a running title over a page number).
 EDGE_LINES = 2
-# A line ending like this ends its paragraph's sentence; a page cut after any other line runs on.
-_ENDS_SENTENCE = re.compile(r"""[.!?:;]["'”’)\]]*\s*$""")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -111,5 +111,5 @@ def _body_end(page: list[str], feet: set[str]) -> tuple[int, int]:
 
 def _runs_on(written: str) -> bool:
     """Whether the text so far stops mid-sentence, so the next page continues its paragraph."""
-    last = written.rstrip("\n").rsplit("\n", 1)[-1]
-    return bool(last.strip()) and not _ENDS_SENTENCE.search(last)
+    last = written.rstrip().rsplit("\n", 1)[-1].strip()
+    return bool(last) and not ENDS_SENTENCE.search(last)

@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import Stemmer
 
-# A dotted number ("3.12", "1.1.2") is one word: a version or section number is not its parts
-# (Python "3.12" is not a HOWTO's release "1.12").
+# A dotted number ("3.12", "1.1.2") is a word of its own, so Python "3.12" matches itself
+# better than a HOWTO's release "1.12"; its parts are words too (``words``), so "75%" still
+# meets "0.75\textwidth".
 _WORD = re.compile(r"\d+(?:\.\d+)+|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _DOTTED = re.compile(r"\d+(?:\.\d+)+")
 _QUOTES = str.maketrans(
@@ -67,7 +68,8 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased words with straight apostrophes, in order; a word a typesetter hyphenated at a
-    line end counts as the whole word (see ``unwrap_hyphens``)."""
+    line end counts as the whole word (see ``unwrap_hyphens``), and a dotted number counts whole
+    and then as its parts ("3.12", "3", "12")."""
     found = []
     for word in _WORD.findall(unwrap_hyphens(text).lower()):
         found.append(word.replace("’", "'"))
