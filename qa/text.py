@@ -30,15 +30,26 @@ def unwrap_hyphens(text: str) -> str:
     return HARD_HYPHEN_BREAK.sub("", TYPESET_HYPHEN_BREAK.sub("", text))
 
 
+# A dash after a word ends a lead-in in prose; not an equation's tag ("—1—"), a line of markup
+# or a word running on across a table's columns ("\includegraphics[scale=.5]{a} left—").
+_DASH_LEAD = re.compile(r"[^\W\d_]{2}[—–]$")
+_MARKUP = re.compile(r"[\\{}\[\]=<>]")
 # "... as follows.", "... by the following.", "... the following steps.": announcing what comes next.
 _ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", re.IGNORECASE)
 
 
 def introduces(sentence: str) -> bool:
-    """Whether a sentence leads into what comes after it: it ends with ":" or announces it
-    ("... as follows.", "... by the following."), as a command or a list often comes."""
+    """Whether a sentence leads into what comes after it: it ends with ":" or with a dash after a
+    word, as legislation leads into its paragraphs ("In this Order—"), or announces it ("... as
+    follows.", "... by the following."), as a command or a list often comes."""
     stripped = sentence.rstrip()
-    return stripped.endswith(":") or bool(_ANNOUNCES.search(stripped))
+    if stripped.endswith(":") or _ANNOUNCES.search(stripped):
+        return True
+    return (
+        bool(_DASH_LEAD.search(stripped))
+        and not _MARKUP.search(stripped)
+        and len(stripped.split()) > 1  # a phrase, not a word cut off ("left—right" across cells)
+    )
 
 
 # Function words carry no evidence for BM25 or term-coverage checks.

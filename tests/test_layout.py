@@ -357,6 +357,19 @@ def test_asciidoc_section_titles_are_headings_that_open_passages() -> None:
     assert heading_text("== Charges") == "Charges"
 
 
+def test_a_provision_leading_in_with_a_dash_is_prose_not_a_heading() -> None:
+    text = (
+        "2 Interpretation\nIn this Order—\n"
+        "“berth” means any place in the harbour at which a vessel may lie alongside a quay;\n\n"
+        "3 Charges\n(2) The charges must be published on the notice board each year, and—\n"
+        "(a) a multihull pays one and a half times the charge of a monohull.\n"
+    )
+    kinds = dict((body, kind) for kind, body in units(text))
+    assert kinds["2 Interpretation"] == "HEADING" and kinds["3 Charges"] == "HEADING"
+    assert kinds["In this Order—"] == "PROSE"
+    assert kinds["(2) The charges must be published on the notice board each year, and—"] == "PROSE"
+
+
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
     assert reading_text("the config\u2010\n       uration file") == "the configuration file"
     assert reading_text("the bug-\n       tracking system") == "the bug-tracking system"

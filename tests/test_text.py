@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.text import bm25_tokenize, words
+from qa.text import bm25_tokenize, introduces, words
 
 
 def test_a_dotted_number_is_a_word_of_its_own_besides_its_parts() -> None:
@@ -28,3 +28,12 @@ def test_a_dotted_number_is_a_word_of_its_own_besides_its_parts() -> None:
 
 def test_words_keep_apostrophes_and_drop_underscores() -> None:
     assert words("Don’t use snake_case here") == ["don't", "use", "snake", "case", "here"]
+
+
+def test_a_dash_after_a_phrase_leads_in_as_legislation_does() -> None:
+    assert introduces("In this Order—") and introduces("each year, and—")
+    assert introduces("The options are:") and introduces("They are as follows.")
+    assert not introduces("—1—") and not introduces("as the display shows —6—")  # a tag
+    assert not introduces("left—")  # a word running on across a table's columns
+    assert not introduces(r"\includegraphics[scale=.5]{a} left—")  # markup
+    assert not introduces("The harbour dries at low water.")
