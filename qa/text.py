@@ -11,7 +11,6 @@ import Stemmer
 # better than a HOWTO's release "1.12"; its parts are words too (``words``), so "75%" still
 # meets "0.75\textwidth".
 _WORD = re.compile(r"\d+(?:\.\d+)+|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_DOTTED = re.compile(r"\d+(?:\.\d+)+")
 _QUOTES = str.maketrans(
     {"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'}
 )
@@ -84,7 +83,7 @@ def words(text: str) -> list[str]:
     found = []
     for word in _WORD.findall(unwrap_hyphens(text).lower()):
         found.append(word.replace("’", "'"))
-        if _DOTTED.fullmatch(word):
+        if "." in word:  # only a dotted number holds one
             found.extend(word.split("."))
     return found
 
