@@ -18,7 +18,7 @@ from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 32
+CHUNKER_VERSION = 33
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -195,8 +195,8 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
     A heading starts a passage, and so does a definition-list term (each option of a man page
     is then a passage of its own, not shared with its neighbours, whose words it shares), except
     a term nested in the description of an entry the passage holds (an option's list of values)
-    and a short line right after a lead-in ("Exit status:" over "0      if OK,"), which go on in
-    it; a passage that has to end inside a paragraph ends at the last paragraph boundary instead,
+    and a short line or a term right after a lead-in ("Exit status:" over "0      if OK,"), which
+    go on in it; a passage that has to end inside a paragraph ends at the last paragraph boundary instead,
     if one lies past half its room; and a lead-in ("... said:", "... as follows.") never ends a
     passage but opens the next one, with what it introduces.
 
@@ -260,10 +260,13 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
 
 
 def _leads_into(text: str, unit: Unit, following: Unit) -> bool:
-    """Whether ``unit`` is a lead-in ("Exit status:") and ``following`` a short line read as a
-    heading ("0      if OK,"): a heading does not follow a lead-in, what it introduces does."""
+    """Whether ``unit`` is a lead-in ("Exit status:", "The following suffixes can be used:")
+    and ``following`` a short line read as a heading ("0      if OK,") or a definition-list
+    term ("`b'    for 512-byte blocks"): a heading does not follow a lead-in, what it
+    introduces does, so the first entry stays with it (the entries after it start passages of
+    their own, as terms do)."""
     return (
-        following.kind == Kind.HEADING
+        following.kind in _STARTS
         and unit.kind not in _STARTS
         and introduces(text[unit.start : unit.end])
     )

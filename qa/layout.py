@@ -52,7 +52,9 @@ _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 _MARKDOWN_HEADING = re.compile(r"(?:#{1,6}|={2,6})\s+\S")
 _HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
 # A line that is mostly plain words reads as prose, whatever symbols the rest of it holds.
-_PLAIN_WORD = re.compile(r"""[A-Za-z][a-z'’-]*[,.;:!?]?""")
+# A word as prose is written: it may close a bracket or a quote ("... if no suffix is" /
+# "used)"), then end a clause.
+_PLAIN_WORD = re.compile(r"""[A-Za-z][a-z'’-]*[)\]"”’]?[,.;:!?]?""")
 _WORDY_SHARE = 0.6
 # A full sentence inside a block, and prose after it: three words or more, a word ending in
 # lower-case letters and a full stop (so not "1. Introduction" or "Dr. Who"), then a

@@ -191,6 +191,22 @@ def test_a_lead_in_keeps_the_short_lines_it_introduces_though_they_read_as_headi
     assert passages[-1].startswith("AUTHOR")  # a heading after a sentence still opens a passage
 
 
+def test_a_lead_in_keeps_the_first_entry_of_the_definition_list_it_introduces() -> None:
+    # A lead-in alone is no passage: it keeps the entry after it, and the next entries start
+    # passages of their own, as an option's entry does.
+    text = (
+        "OPTIONS\n       The program reads its settings from the harbour file and from the\n"
+        "       command line, the later ones first.  The following options are known:\n\n"
+        "       -q     quiet: print nothing but errors\n\n"
+        "       -v     verbose: print each step as it is taken\n"
+    )
+    passages = [" ".join(p.split()) for p in text_of(text, chunk_text(text, max_chars=700))]
+    assert passages[0].endswith(
+        "The following options are known: -q quiet: print nothing but errors"
+    )
+    assert passages[1] == "-v verbose: print each step as it is taken"
+
+
 _CONTENTS = (
     "1.1 Overview . . . . . . . . . . . . . . . . . . . . 2 1.2 Options . . . . . . . . . . . . "
     ". . . . . . . . 3 2 Commands 4"

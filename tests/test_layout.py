@@ -273,6 +273,21 @@ def test_a_wrapped_prose_line_dense_with_symbols_stays_in_its_paragraph() -> Non
     assert all(kind == "PROSE" for kind, _ in found)
 
 
+def test_a_description_wrapped_onto_a_word_closing_its_bracket_is_one_unit() -> None:
+    # "used)" alone is a fifth symbols, as code is; after a line that filled the width and
+    # stops mid-sentence, it is the sentence's last word.
+    others = [textwrap.indent(textwrap.fill(p, 73), "       ") for p in PARAGRAPHS]
+    entry = (
+        "       -size n\n"
+        "              File uses n units of space.  The following suffixes can be used:\n\n"
+        "              `b'    for 512-byte blocks (this is the default if no suffix is\n"
+        "                     used)"
+    )
+    text = "\n\n".join([*others, entry, *others])
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert ("PROSE", "for 512-byte blocks (this is the default if no suffix is used)") in found
+
+
 def test_code_after_a_wrapped_paragraph_is_still_code() -> None:
     # The paragraph's last line reaches the wrap width, so only the script's own look (symbols,
     # mostly not words) keeps it out of the paragraph.
