@@ -221,7 +221,11 @@ def answer_span(
 def _introduced(retriever: Retriever, rows: list[int], position: int, start: int) -> int:
     """The last position of what the lead-in at ``position`` introduces: the unit after it and,
     when that is a list item, the items after it (or, when it is a lead-in too, what that one
-    introduces), as long as the answer from ``start`` stays within ``MAX_ANSWER_CHARS``."""
+    introduces), as long as the answer from ``start`` stays within ``MAX_ANSWER_CHARS``.
+
+    A definition list is introduced like a list: a term is read with the description after it
+    (a term alone, "`b'", says nothing: "`b' for 512-byte blocks" does), and the next entry's
+    term follows a description as the next item follows an item."""
     data = retriever.data
     spans = [data.sentences[row] for row in rows]
     kinds = [int(data.sentence_kinds[row]) for row in rows]
@@ -230,9 +234,14 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     while last + 1 < len(spans) and spans[last + 1].end - start <= MAX_ANSWER_CHARS:
         leads_on = introduces(text[spans[last].start : spans[last].end])
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
-        if not (leads_on or next_item):
+        described = kinds[last] == Kind.TERM
+        next_entry = kinds[last + 1] == Kind.TERM and Kind.TERM in kinds[position + 1 : last]
+        if not (leads_on or next_item or described or next_entry):
             break
         last += 1
+    # An entry is not left at its term: without room for the description, the term goes too.
+    while last > position + 1 and kinds[last] == Kind.TERM:
+        last -= 1
     return last
 
 

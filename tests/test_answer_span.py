@@ -43,6 +43,28 @@ sudo update-alternatives --config editor
 Other programs then start the editor you chose.
 """
 
+SIZES = """TESTS
+       Numeric arguments can be specified as +n for greater than n, -n for less
+       than  n,  and  n for exactly n.  Tests compare what a file is with these
+       numbers and are true or false for each file the search comes across.
+
+       -empty File is empty and is either a regular file or a directory.
+
+       -size n[bck]
+              File uses less than, more than or exactly n units of space,  round‐
+              ing up.  The following suffixes can be used:
+
+              `b'    for 512-byte blocks (this is the default if no suffix is
+                     used)
+
+              `c'    for bytes
+
+              `k'    for kibibytes (KiB, units of 1024 bytes)
+
+              The size does not count indirect blocks, but it does count blocks
+              in sparse files that are not actually allocated.
+"""
+
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
@@ -52,6 +74,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     docs.mkdir()
     (docs / "tracing.txt").write_text(TRACING, encoding="utf-8")
     (docs / "manual.txt").write_text(MANUAL, encoding="utf-8")
+    (docs / "sizes.txt").write_text(SIZES, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -82,6 +105,18 @@ def test_an_answer_ending_in_a_lead_in_takes_the_list_it_introduces(retriever: R
     alone = _span_of(retriever, "They both use")
     assert alone.endswith("generate reports on the data")
     assert "CPython" not in alone
+
+
+def test_a_lead_in_to_a_definition_list_takes_its_terms_with_their_descriptions(
+    retriever: Retriever,
+) -> None:
+    # The terms ("`b'") say nothing alone: the answer holds each entry whole, and stops before
+    # the prose after the list.
+    answer = _span_of(retriever, "The following suffixes")
+    assert answer.startswith("The following suffixes can be used:")
+    assert "`b'    for 512-byte blocks" in answer
+    assert "`c'    for bytes" in answer
+    assert answer.endswith("units of 1024 bytes)")
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
