@@ -248,10 +248,28 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
 def joined_span(
     retriever: Retriever, rows: list[int], positions: tuple[int, int], traits: QuestionTraits
 ) -> tuple[int, int] | None:
-    """One answer made of two neighbouring sentences' spans, if together they stay short."""
+    """One answer made of two neighbouring sentences' spans, if together they stay short.
+
+    When the later one is a lead-in to code whose block makes the two too long, it comes
+    without the code: "By default, ... will result in ValueError being raised." is answered by
+    the lead-in after it ("To request that the additional bits instead be coerced to zero, the
+    flag strict=False can be passed to the constructor:"), and code is never an answer on its
+    own; the cited passage shows it."""
     spans = [answer_span(retriever, rows, position, traits) for position in positions]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    if end - start > MAX_ANSWER_CHARS and _leads_into_code(retriever, rows, positions[1]):
+        end = max(spans[0][1], retriever.data.sentences[rows[positions[1]]].end)
     return (start, end) if end - start <= MAX_ANSWER_CHARS else None
+
+
+def _leads_into_code(retriever: Retriever, rows: list[int], position: int) -> bool:
+    """Whether the sentence at ``position`` is a lead-in and code follows it."""
+    data = retriever.data
+    return (
+        position + 1 < len(rows)
+        and data.sentence_kinds[rows[position + 1]] == Kind.CODE
+        and introduces(data.sentence_text(rows[position]))
+    )
 
 
 def _standing_alone(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer_choice import SentencePool, answer_span, better_neighbour, traits_of
+from qa.answer_choice import SentencePool, answer_span, better_neighbour, joined_span, traits_of
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
@@ -66,6 +66,39 @@ SIZES = """TESTS
 """
 
 
+NETWORKS = """Networks
+
+By default, creating a network from an address with host bits set raises an error. To have those \
+bits set to zero instead, pass the flag strict=False to the constructor:
+
+```
+>>> network('192.0.2.1/24', strict=False)
+Network('192.0.2.0/24')
+>>> network('192.0.2.2/24', strict=False)
+Network('192.0.2.0/24')
+>>> network('192.0.2.3/24', strict=False)
+Network('192.0.2.0/24')
+>>> network('192.0.2.4/24', strict=False)
+Network('192.0.2.0/24')
+>>> network('192.0.2.5/24', strict=False)
+Network('192.0.2.0/24')
+```
+"""
+
+
+EDITORS = """Editors
+
+The editors are appointed by the harbour board for a term of three years. The current editors are:
+
+- Harbour master number 1, who keeps the tide tables and the mooring register
+- Harbour master number 2, who keeps the tide tables and the mooring register
+- Harbour master number 3, who keeps the tide tables and the mooring register
+- Harbour master number 4, who keeps the tide tables and the mooring register
+- Harbour master number 5, who keeps the tide tables and the mooring register
+- Harbour master number 6, who keeps the tide tables and the mooring register
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -75,6 +108,8 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "tracing.txt").write_text(TRACING, encoding="utf-8")
     (docs / "manual.txt").write_text(MANUAL, encoding="utf-8")
     (docs / "sizes.txt").write_text(SIZES, encoding="utf-8")
+    (docs / "networks.txt").write_text(NETWORKS, encoding="utf-8")
+    (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -133,6 +168,36 @@ def test_an_answer_announcing_what_follows_takes_the_command_it_announces(
     assert answer.startswith("You can change it as follows.")
     assert answer.rstrip("`\n ").endswith("update-alternatives --config editor")
     assert "Other programs" not in answer
+
+
+def test_two_sentences_join_without_the_long_code_the_second_one_leads_into(
+    retriever: Retriever,
+) -> None:
+    # With its example the lead-in is too long to join; without it, it answers the question its
+    # neighbour only raises.
+    data = retriever.data
+    traits = traits_of(retriever, retriever.prepare("how do I zero the host bits"))
+    row = next(
+        r for r in range(len(data.passages)) if "By default, creating" in data.passage_text(r)
+    )
+    rows = retriever.sentences_of(row)
+    first = next(i for i, s in enumerate(rows) if data.sentence_text(s).startswith("By default"))
+    span = joined_span(retriever, rows, (first, first + 1), traits)
+    assert span is not None
+    text = data.documents[data.passages.doc_id(row)].text
+    assert text[span[0] : span[1]].startswith("By default, creating")
+    assert text[span[0] : span[1]].endswith("pass the flag strict=False to the constructor:")
+
+
+def test_a_lead_in_to_a_list_is_not_joined_without_the_list(retriever: Retriever) -> None:
+    # The list is what the lead-in answers with ("The current editors are:"): too long to
+    # join, the two are not joined at all.
+    data = retriever.data
+    traits = traits_of(retriever, retriever.prepare("who are the current editors"))
+    row = next(r for r in range(len(data.passages)) if "The editors are" in data.passage_text(r))
+    rows = retriever.sentences_of(row)
+    first = next(i for i, s in enumerate(rows) if data.sentence_text(s).startswith("The editors"))
+    assert joined_span(retriever, rows, (first, first + 1), traits) is None
 
 
 def test_the_better_neighbour_is_on_topic_beside_the_best_else_the_sentence_after() -> None:
