@@ -27,9 +27,13 @@ _CODE_START = re.compile(
     r"const|function|public|private|static|void|int|#include|@)\b"
 )
 _CODE_CHARS = set("{}[]()<>=;$\\|_`^~@#")
-# Words in brackets after a space or at the line's start ("hub\n(Mash)", "[see below]") are prose:
-# their brackets do not count towards a line's code symbols. A call's brackets ("len(x)") do.
-_WORDS_IN_BRACKETS = re.compile(r"(?:^|(?<=\s))[(\[]([A-Za-z][A-Za-z' -]+)[)\]]")
+# Words in brackets after a space or at the line's start ("hub\n(Mash)", "[see below]", "(KiB,
+# units of 1024 bytes)") are prose: their brackets do not count towards a line's code symbols. A
+# call's brackets ("len(x)") do, and so do a formula's ("P (i, j)": no word of three letters).
+_WORDS_IN_BRACKETS = re.compile(
+    r"(?:^|(?<=\s))[(\[]"
+    r"([A-Za-z][A-Za-z' -]+|[A-Za-z][A-Za-z0-9',. -]*[a-z]{3}[A-Za-z0-9',. -]*)[)\]]"
+)
 # A reference to a manual page ("ls(1)", "LS(1)", "tracepath(8)", "crontab(5)") is a name: a
 # word, its section in brackets, then a space or punctuation. A method's call ("f.seek(1)") or an
 # equation's number ("c1(4)") is not one.

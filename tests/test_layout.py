@@ -97,6 +97,13 @@ def test_a_wrapped_line_of_words_in_brackets_is_prose_not_code() -> None:
     assert kind == "PROSE" and reading_text(last) == sentence
 
 
+def test_prose_opening_like_code_with_words_in_brackets_is_prose_and_a_formula_is_not() -> None:
+    # "for" opens a Python loop too; what is in the brackets is a clause, not arguments.
+    assert not looks_like_code("for kibibytes (KiB, units of 1024 bytes)")
+    assert looks_like_code("for (i, j) in pairs")
+    assert looks_like_code("print(f(x, 1024), units)")
+
+
 def test_a_command_usage_is_code_and_a_manual_page_header_is_a_heading() -> None:
     text = (
         "LS(1)                       User Commands                       LS(1)\n\n"
