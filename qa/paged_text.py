@@ -10,7 +10,8 @@ Furniture is recognised by repetition, never by its words: a line at a page's to
 edge is furniture when the same line stands at that edge of at least half the pages. At the
 bottom, lines that differ only in their numbers count as the same ("[Page 3]", "[Page 14]"); at
 the top they do not, because a text that starts each page with a new section ("Section 3") would
-lose its headings. A text with no such lines is returned unchanged.
+lose its headings. A book's heads that name each page's section beside its page number are
+told by their numbers (``qa.page_numbers``). A text with no such lines is returned unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from collections import Counter
 
 from qa.lines import ENDS_SENTENCE
+from qa.page_numbers import numbered_heads
 
 FORM_FEED = "\f"
 # Fewer pages than this are too few to tell a running header from a first line that happens
@@ -38,10 +40,14 @@ def without_page_furniture(text: str) -> str:
     lines = [page.split("\n") for page in pages]
     heads = _furniture([_edge(page, top=True) for page in lines[1:]])
     feet = _furniture([_edge(page, top=False) for page in lines], numbers_aside=True)
+    numbered = numbered_heads([_edge(page, top=True) + _edge(page, top=False) for page in lines])
     # Each page's body: the lines between its header and footer (line indexes, end exclusive).
     # The first page's top is the document's own (its title may be the running header).
     bodies = [
-        (_body_start(page, heads) if number else (0, 0), _body_end(page, feet))
+        (
+            _body_start(page, heads | numbered[number]) if number else (0, 0),
+            _body_end(page, feet | numbered[number]),
+        )
         for number, page in enumerate(lines)
     ]
     if not any(top[1] or bottom[1] for top, bottom in bodies):

@@ -1,4 +1,5 @@
-"""PDF page texts -> logical text: running headers, footers and page numbers left out, lines
+"""PDF page texts -> logical text: running headers, footers and page numbers left out (also a
+book's heads that name each page's section beside its number: ``qa.page_numbers``), lines
 joined back into paragraphs, and words hyphenated at a line end made whole again.
 
 A PDF's extracted text is a list of printed lines: the paragraphs, the hyphenation and the
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+
+from qa.page_numbers import numbered_heads
 
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be furniture
 _FURNITURE_MAX_CHARS = 80  # running heads and feet are short; a repeated paragraph is not one
@@ -37,8 +40,12 @@ def pdf_text_with_pages(pages: list[str]) -> tuple[str, list[int]]:
     it cites (``qa.pages``)."""
     page_lines = [[line.strip() for line in page.splitlines()] for page in pages]
     furniture = _repeated_edge_lines(page_lines)
+    heads = numbered_heads([_edges(lines) for lines in page_lines])
     compounds = {m.group().lower() for page in pages for m in _HYPHENATED.finditer(page)}
-    kept_pages = [_without_furniture(lines, furniture) for lines in page_lines]
+    kept_pages = [
+        _without_furniture(lines, furniture, own)
+        for lines, own in zip(page_lines, heads, strict=True)
+    ]
     widths = sorted(len(line) for lines in kept_pages for line in lines if line)
     width = max(_MIN_TEXT_WIDTH, widths[int(0.8 * (len(widths) - 1))] if widths else 0)
     paragraphs: list[str] = []
@@ -83,13 +90,14 @@ def _repeated_edge_lines(page_lines: list[list[str]]) -> set[str]:
     return {key for key, count in counts.items() if count >= needed}
 
 
-def _without_furniture(lines: list[str], furniture: set[str]) -> list[str]:
+def _without_furniture(lines: list[str], furniture: set[str], heads: set[str]) -> list[str]:
     edges = set(_edges(lines))
     return [
         line
         for line in lines
         if not (
-            line in edges and (_furniture_key(line) in furniture or _PAGE_NUMBER.fullmatch(line))
+            line in edges
+            and (_furniture_key(line) in furniture or line in heads or _PAGE_NUMBER.fullmatch(line))
         )
     ]
 

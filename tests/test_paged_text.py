@@ -80,6 +80,23 @@ def test_footers_alone_are_enough_and_page_numbers_may_differ() -> None:
     assert clean.split() == "\n".join(body_lines()).split()
 
 
+def test_a_books_heads_naming_each_page_are_left_out_by_their_page_numbers() -> None:
+    # Two-sided: the page number and the chapter on even pages, the section and the page number
+    # on odd ones. No head repeats, so only the numbers, counting the pages, tell them.
+    pages = [body_lines()[i : i + 7] for i in range(0, len(body_lines()), 7)]
+    heads = [
+        f"{n + 20}    HARBOUR RULES" if n % 2 == 0 else f"SECTION {n}. BERTHING    {n + 20}"
+        for n in range(len(pages))
+    ]
+    paged = "\n\f".join(
+        "\n".join([head, "", *page]) for head, page in zip(heads, pages, strict=True)
+    )
+    clean = without_page_furniture(paged)
+    assert clean.startswith("20    HARBOUR RULES")  # the first page's top is the document's own
+    assert clean.count("HARBOUR RULES") == 1 and "BERTHING" not in clean
+    assert clean.split()[3:] == "\n".join(body_lines()).split()
+
+
 def test_text_without_repeated_page_edges_is_left_as_it_is() -> None:
     # Form feeds as section separators (an Emacs habit), nothing repeated at the pages' edges.
     sections = "\f\n".join(f"Section {n}\n\n{p}\n" for n, p in enumerate(PARAGRAPHS))

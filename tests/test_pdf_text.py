@@ -42,6 +42,41 @@ def test_running_heads_feet_and_page_numbers_are_left_out() -> None:
     assert text.split("\n\n") == [PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[0], PARAGRAPHS[1]]
 
 
+def test_a_books_running_heads_that_name_each_page_are_left_out_by_their_page_numbers() -> None:
+    # A two-sided book: the page number, then the chapter on the left; the section, then the
+    # page number on the right. No two heads read alike, but their numbers count the pages, and
+    # the sentence each page break cut runs on.
+    heads = ["12 3. HARBOUR RULES", "3.2. MOORING 13", "14 3. HARBOUR RULES", "3.4. FEES 15"]
+    bodies = [
+        "Boats may moor at the north quay from dawn until the harbour master\ncloses the gate",
+        "at dusk, and they must leave a clear channel for the ferry.\nThe ferry has right of way.",
+        "Fees are paid at the office before a boat leaves the harbour, in\ncash or by card, and",
+        "a receipt is given for every payment made there.\nReceipts are kept for a year.",
+    ]
+    text = pdf_text([f"{head}\n{body}" for head, body in zip(heads, bodies, strict=True)])
+    assert "HARBOUR RULES" not in text and "MOORING" not in text and "FEES" not in text
+    assert "the harbour master closes the gate at dusk, and they must" in text
+    assert "in cash or by card, and a receipt is given" in text
+
+
+def test_a_numbered_heading_opening_one_page_is_kept() -> None:
+    # One number at a page's top is a heading, not the printed numbering of the pages.
+    pages = [
+        f"{n + 1} Harbour notes\n{PARAGRAPHS[n % 2]}" if n == 0 else PARAGRAPHS[n % 2]
+        for n in range(4)
+    ]
+    assert pdf_text(pages).startswith("1 Harbour notes")
+
+
+def test_titles_numbered_one_to_a_page_are_kept() -> None:
+    # A deck of slides: each page opens with its numbered title. The numbers count the pages,
+    # but all at the start of the line, never at the end as on a book's facing pages.
+    titles = ["1 Inspections", "2 Ratings", "3 Leadership", "4 Next steps"]
+    pages = [f"{title}\n{PARAGRAPHS[n % 2]}" for n, title in enumerate(titles)]
+    text = pdf_text(pages)
+    assert all(title in text for title in titles)
+
+
 def test_a_real_pdf_reads_back_as_its_paragraphs() -> None:
     pdf = FPDF()
     pdf.set_font("Helvetica", size=11)
