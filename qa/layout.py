@@ -50,6 +50,8 @@ _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 # "## Title" (Markdown) or "== Title" (AsciiDoc; its "= Title" reads as a label anyway).
 _MARKDOWN_HEADING = re.compile(r"(?:#{1,6}|={2,6})\s+\S")
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_EMPTY_MARKDOWN_LINK = re.compile(r"\[\s*\]\([^)\s]*\)")
 _HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
 # A line that is mostly plain words reads as prose, whatever symbols the rest of it holds.
 # A word as prose is written: it may close a bracket or a quote ("... if no suffix is" /
@@ -328,6 +330,8 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
         return Kind.HEADING  # "# Title" alone; inside a run of code lines it is a comment
     if all(looks_like_code(line.text(text)) for line in group):
         return Kind.CODE
+    if _only_images(text[group[0].start : group[-1].end]):
+        return Kind.CODE  # a README's badges: markup, never an answer
     if starts_item(first):
         return Kind.LIST_ITEM
     if len(group) == 1 and _DESIGNATION_LINE.fullmatch(first):
@@ -335,6 +339,15 @@ def _kind(text: str, group: list[Line], width: int | None) -> Kind:
     if _is_label(text[group[0].start : group[-1].end]):
         return Kind.HEADING
     return Kind.PROSE
+
+
+def _only_images(block: str) -> bool:
+    """Whether a block is nothing but Markdown images, linked or not (a README's row of badges:
+    "[![Build Status](https://.../badge.svg)](https://...)")."""
+    without = _MARKDOWN_IMAGE.sub("", block)
+    if without == block:
+        return False
+    return not _EMPTY_MARKDOWN_LINK.sub("", without).strip()
 
 
 def contents_end(text: str, start: int, end: int) -> int:

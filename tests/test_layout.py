@@ -104,6 +104,19 @@ def test_prose_opening_like_code_with_words_in_brackets_is_prose_and_a_formula_i
     assert looks_like_code("print(f(x, 1024), units)")
 
 
+def test_a_readmes_row_of_badges_is_markup_not_prose() -> None:
+    badges = (
+        "[![Build](https://ci.example.org/harbourctl/badge.svg)](https://ci.example.org/h) "
+        "![Coverage](https://img.example.org/coverage-91.svg) "
+        '[![Licence: MIT](https://img.example.org/mit.svg "MIT")](https://example.org/mit)'
+    )
+    text = f"# harbourctl\n\n{badges}\n\nharbourctl books berths in tidal harbours.\n"
+    assert [kind for kind, _ in units(text)] == ["HEADING", "CODE", "PROSE"]
+    # An image in a sentence leaves it a sentence.
+    described = "The gate ![gate](gate.png) opens at dawn.\n"
+    assert [kind for kind, _ in units(described)] == ["PROSE"]
+
+
 def test_a_command_usage_is_code_and_a_manual_page_header_is_a_heading() -> None:
     text = (
         "LS(1)                       User Commands                       LS(1)\n\n"
