@@ -53,7 +53,7 @@ def entries(text: str, lines: list[Line]) -> list[Entry]:
     base = min(written) if written else 0
     found = []
     for index, line in enumerate(lines):
-        if is_blank(line) or line.indent <= base or not _starts_block(lines, index):
+        if is_blank(line) or line.indent <= base or not _starts_block(text, lines, index):
             continue
         entry = _entry_at(text, lines, index)
         if entry is not None:
@@ -61,10 +61,14 @@ def entries(text: str, lines: list[Line]) -> list[Entry]:
     return found
 
 
-def _starts_block(lines: list[Line], index: int) -> bool:
-    """A term follows a blank line or starts the text (after a deeper line it is code's
-    ``else``, not a term)."""
-    return index == 0 or is_blank(lines[index - 1])
+def _starts_block(text: str, lines: list[Line], index: int) -> bool:
+    """A term follows a blank line, starts the text, or follows the lead-in that introduces its
+    list from further out ("   Exit status:" over "       0      if OK,"); after a deeper line
+    it is code's ``else``, not a term."""
+    if index == 0 or is_blank(lines[index - 1]):
+        return True
+    before = lines[index - 1]
+    return before.indent < lines[index].indent and before.text(text).endswith(":")
 
 
 def _entry_at(text: str, lines: list[Line], index: int) -> Entry | None:

@@ -182,3 +182,19 @@ def test_a_long_description_continues_under_its_term() -> None:
 def test_code_indented_under_a_line_is_not_a_description() -> None:
     text = "Example\n\n    for item in items\n        print(item)\n\nThat is all there is to it.\n"
     assert not any(kind == "TERM" for kind, _ in units(text))
+
+
+def test_a_list_right_under_its_lead_in_starts_with_an_entry_like_the_rest() -> None:
+    # No blank line between "Exit status:" and its first entry: that entry is an entry all the
+    # same, not a short line read as a heading.
+    text = (
+        "DESCRIPTION\n       List the berths booked for today.\n\n"
+        "   Exit status:\n       0      if OK,\n\n       1      if minor problems,\n\n"
+        "       2      if serious trouble.\n"
+    )
+    found = units(text)
+    assert ("LIST_ITEM", "0 if OK,") in found
+    assert ("LIST_ITEM", "2 if serious trouble.") in found
+    # ... but a deeper line after one that is not a lead-in goes on with it.
+    hours = "   Opening hours are posted at the gate\n       Monday     eight until six\n"
+    assert not any(kind == "TERM" for kind, _ in units(hours))
