@@ -175,14 +175,24 @@ class Models:
     sentence: LinearScorer
 
 
-def fit_rankers(questions: list[QuestionData], c: float) -> Models:
+def fit_rankers(
+    questions: list[QuestionData],
+    c: float,
+    passage_rankers: tuple[LinearScorer, LinearScorer] | None = None,
+) -> Models:
+    """The two passage rankers and the sentence scorer, fitted in that order (the sentence
+    scorer on the sentences of the passages the rankers put first); with ``passage_rankers``,
+    only the sentence scorer is fitted, under those."""
     answerable = [q for q in questions if q.answerable]
-    first = fit_listwise([(q.passage_x, q.passage_y) for q in answerable], PASSAGE_FEATURES, c)
-    groups = []
-    for q in answerable:
-        head = np.argsort(-first.score(q.passage_x), kind="stable")[:RERANKED]
-        groups.append((np.hstack([q.passage_x[head], q.refined_x[head]]), q.passage_y[head]))
-    second = fit_listwise(groups, (*PASSAGE_FEATURES, *REFINED_FEATURES), c)
+    if passage_rankers is not None:
+        first, second = passage_rankers
+    else:
+        first = fit_listwise([(q.passage_x, q.passage_y) for q in answerable], PASSAGE_FEATURES, c)
+        groups = []
+        for q in answerable:
+            head = np.argsort(-first.score(q.passage_x), kind="stable")[:RERANKED]
+            groups.append((np.hstack([q.passage_x[head], q.refined_x[head]]), q.passage_y[head]))
+        second = fit_listwise(groups, (*PASSAGE_FEATURES, *REFINED_FEATURES), c)
     partial = Models(first, second, second)  # the sentence model is fitted next
     xs, ys = [], []
     for q in answerable:
@@ -345,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         "(held-out figures still refit everything per fold)",
     )
     parser.add_argument(
+        "--keep-passage-rankers",
+        action="store_true",
+        help="the passage rankers stay as shipped; the sentence scorer is refitted under them, "
+        "and the verdict models too (held-out figures still refit everything per fold)",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         help="gathered data: read from this file if it exists, else saved to it",
@@ -378,6 +394,16 @@ def main(argv: list[str] | None = None) -> int:
             passage_first=shipped.passage_first,
             passage=shipped.passage,
             sentence=shipped.sentence,
+        )
+    elif args.keep_passage_rankers:
+        shipped = shipped_scorers()
+        kept = (shipped.passage_first, shipped.passage)
+        everyone = [q for questions in by_collection.values() for q in questions]
+        everything = replace(
+            everything,
+            passage_first=kept[0],
+            passage=kept[1],
+            sentence=fit_rankers(everyone, args.c, kept).sentence,
         )
     held_out = held_out_scorers(by_collection, args.c)
     results: dict[str, dict[str, Any]] = {}
