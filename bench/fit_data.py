@@ -119,8 +119,12 @@ def _question_data(
                 continue
             text = data.sentence_text(row)
             around = neighbour_cosine(rows, position, cosine_of)
-            sentence_x.append(sentence_row(text, kind, cosine_of[row], traits, position, around))
             start, end = answer_span(retriever, rows, position, traits)
+            sentence_x.append(
+                sentence_row(
+                    text, kind, cosine_of[row], traits, position, around, doc.text[start:end]
+                )
+            )
             answer = joined = reading_text(doc.text[start:end])
             sentence_y.append(not unanswerable and is_relevant_answer(answer, gold))
             sentence_passage.append(index)

@@ -96,6 +96,7 @@ def sentence_pool(
                 traits,
                 pos,
                 neighbour_cosine(passage_sentences[index], pos, cosine_of),
+                _answer_text(retriever, passage_sentences[index], pos, traits),
             )
             for index, row, pos in zip(
                 passage.tolist(), rows.tolist(), position.tolist(), strict=True
@@ -105,6 +106,15 @@ def sentence_pool(
     scores = np.array([c.score for c in candidates])
     finish(features, passage.astype(np.float64), scores[passage] - scores.max())
     return SentencePool(passage, rows, position, features, passage_sentences)
+
+
+def _answer_text(
+    retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
+) -> str:
+    """The text of the answer the sentence at ``position`` would give (``answer_span``)."""
+    start, end = answer_span(retriever, rows, position, traits)
+    doc_id = retriever.data.sentences[rows[position]].doc_id
+    return retriever.data.documents[doc_id].text[start:end]
 
 
 def answer_margin(

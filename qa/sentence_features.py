@@ -3,7 +3,8 @@ sentence becomes an answer that stands on its own.
 
 Candidates are the prose and list-item units of the top passages (headings, datelines and code
 are read beside an answer, never offered as one). Their features: meaning (cosine), the
-question's rare words they contain, their passage's rank, what they are (list item, table row,
+question's rare words they contain and the answer each would give contains (a lead-in's answer
+holds what it introduces), their passage's rank, what they are (list item, table row,
 lead-in ending with ":", a fragment), whether they carry what the question asks for (a date for
 "when", a name for "who", a number for "how many", the asked year, a definition for "what is").
 """
@@ -41,6 +42,7 @@ SENTENCE_FEATURES = (
     "first_in_passage",
     "subject_overlap",  # share of the question's weighted words in the sentence's first words
     "neighbour_cosine",  # the best cosine of the sentences either side (in the same passage)
+    "answer_overlap",  # share of the question's weighted words the answer built from it holds
 )
 _SUBJECT_WORDS = 8
 SHORT_SENTENCE = 40
@@ -135,6 +137,7 @@ def sentence_row(
     traits: QuestionTraits,
     position: int,
     neighbour_cosine: float,
+    answer_text: str,
 ) -> list[float]:
     """The features of one sentence that do not depend on the other candidates (the
     ``*_gap`` and passage columns are filled in by ``finish``)."""
@@ -147,6 +150,8 @@ def sentence_row(
     stripped = text.rstrip()
     years = find_years(text)
     has_type = bool(traits.wanted) and has_answer_type(text, traits.wanted or "", traits.text)
+    answered = _matched(set(bm25_tokenize(answer_text)), traits)
+    answer_overlap = sum(w for token, w in traits.weights.items() if token in answered) / total
     return [
         cosine,
         0.0,
@@ -169,6 +174,7 @@ def sentence_row(
         float(position == 0),
         subject_overlap,
         neighbour_cosine,
+        answer_overlap,
     ]
 
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer_choice import SentencePool, answer_span, better_neighbour, joined_span, traits_of
+from qa.answer_choice import (
+    SentencePool,
+    answer_span,
+    better_neighbour,
+    joined_span,
+    sentence_pool,
+    traits_of,
+)
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
@@ -152,6 +159,20 @@ def test_a_lead_in_to_a_definition_list_takes_its_terms_with_their_descriptions(
     assert "`b'    for 512-byte blocks" in answer
     assert "`c'    for bytes" in answer
     assert answer.endswith("units of 1024 bytes)")
+
+
+def test_a_candidate_is_scored_on_the_words_of_the_answer_it_would_give(
+    retriever: Retriever,
+) -> None:
+    # The lead-in holds one of the question's words; the entries it brings along hold the rarer.
+    query = retriever.prepare("which suffix counts kibibytes")
+    traits = traits_of(retriever, query)
+    pool = sentence_pool(retriever, query, retriever.search(query, 5), traits)
+    texts = [retriever.data.sentence_text(row) for row in pool.rows.tolist()]
+    lead_in = texts.index("The following suffixes can be used:")
+    overlap = pool.features[lead_in, SENTENCE_FEATURES.index("overlap")]
+    answered = pool.features[lead_in, SENTENCE_FEATURES.index("answer_overlap")]
+    assert answered > overlap + 0.3
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
