@@ -196,9 +196,9 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
     is then a passage of its own, not shared with its neighbours, whose words it shares), except
     a term nested in the description of an entry the passage holds (an option's list of values)
     and a short line or a term right after a lead-in ("Exit status:" over "0      if OK,"), which
-    go on in it; a passage that has to end inside a paragraph ends at the last paragraph boundary instead,
-    if one lies past half its room; and a lead-in ("... said:", "... as follows.") never ends a
-    passage but opens the next one, with what it introduces.
+    go on in it; a passage that has to end inside a paragraph ends at the last paragraph
+    boundary instead, if one lies past half its room; and a lead-in ("... said:", "... as
+    follows.") never ends a passage but opens the next one, with what it introduces.
 
     Passages do not overlap by default: each sentence is in one passage, so a question finds the
     passage that holds its answer rather than a neighbour sharing a sentence with it (held out,

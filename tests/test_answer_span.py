@@ -73,6 +73,26 @@ SIZES = """TESTS
 """
 
 
+TIDES = """TESTS
+       Numeric arguments can be specified as +n for greater than n, -n for less
+       than  n,  and  n for exactly n.  Tests compare what a file is with these
+       numbers and are true or false for each file the search comes across.
+
+       -tide n[sn]
+              The harbour's tide is n units above chart datum,  round‐
+              ing down.  The following units can be used:
+
+              `s'    for spans of a hand
+
+              `n'    for the nautical unit the harbour office has kept in
+                     its register since the harbour was first surveyed, which
+                     is written in the register as a fraction of a fathom and
+                     read from the gauge at the harbour mouth twice a day, at
+                     high and at low water, by the duty officer, who signs the
+                     register each time and notes the weather beside it, and
+                     whose readings are posted on the board at the gate
+"""
+
 NETWORKS = """Networks
 
 By default, creating a network from an address with host bits set raises an error. To have those \
@@ -115,6 +135,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "tracing.txt").write_text(TRACING, encoding="utf-8")
     (docs / "manual.txt").write_text(MANUAL, encoding="utf-8")
     (docs / "sizes.txt").write_text(SIZES, encoding="utf-8")
+    (docs / "tides.txt").write_text(TIDES, encoding="utf-8")
     (docs / "networks.txt").write_text(NETWORKS, encoding="utf-8")
     (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
@@ -159,6 +180,13 @@ def test_a_lead_in_to_a_definition_list_takes_its_terms_with_their_descriptions(
     assert "`b'    for 512-byte blocks" in answer
     assert "`c'    for bytes" in answer
     assert answer.endswith("units of 1024 bytes)")
+
+
+def test_an_entry_too_long_to_come_along_does_not_leave_its_term_behind(
+    retriever: Retriever,
+) -> None:
+    answer = _span_of(retriever, "The following units can be used:")
+    assert answer.endswith("for spans of a hand")
 
 
 def test_a_candidate_is_scored_on_the_words_of_the_answer_it_would_give(
