@@ -30,6 +30,7 @@ def numbered_heads(edges: list[list[str]]) -> list[set[str]]:
     show it, at the start of the line on some pages and at its end on others, as the heads of
     facing pages do. Titles numbered one to a page ("1 Introduction", "2 Method" on a deck of
     slides; "Section 3" on the third page) are numbered at one end only, and are kept."""
+    # Per page: each numbered edge line's (number less the page's place, end it stands at).
     shifts: list[dict[str, set[tuple[int, str]]]] = []
     for place, lines in enumerate(edges):
         found: dict[str, set[tuple[int, str]]] = {}
@@ -39,16 +40,24 @@ def numbered_heads(edges: list[list[str]]) -> list[set[str]]:
             if numbered:
                 found[line] = numbered
         shifts.append(found)
-    pages = Counter(
-        shift for found in shifts for shift in {s for pairs in found.values() for s, _ in pairs}
+    pages_showing = Counter(
+        shift
+        for found in shifts
+        for shift in {shift for pairs in found.values() for shift, _ in pairs}
     )
-    if not pages:
+    if not pages_showing:
         return [set() for _ in edges]
-    offset, count = pages.most_common(1)[0]
-    sides = {end for found in shifts for pairs in found.values() for s, end in pairs if s == offset}
-    if count < max(MIN_PAGES, SHARE * len(edges)) or len(sides) < 2:
+    offset, count = pages_showing.most_common(1)[0]
+    ends_used = {
+        end
+        for found in shifts
+        for pairs in found.values()
+        for shift, end in pairs
+        if shift == offset
+    }
+    if count < max(MIN_PAGES, SHARE * len(edges)) or len(ends_used) < 2:
         return [set() for _ in edges]
     return [
-        {line for line, pairs in found.items() if any(s == offset for s, _ in pairs)}
+        {line for line, pairs in found.items() if any(shift == offset for shift, _ in pairs)}
         for found in shifts
     ]
