@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.abstention import QuestionFacts
-from qa.answer_choice import answer_span, joined_span, neighbour_cosine, traits_of
+from qa.answer_choice import (
+    answer_span,
+    answer_words,
+    joined_span,
+    neighbour_cosine,
+    traits_of,
+)
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.evaluation import Collection, is_relevant, is_relevant_answer, load_questions
@@ -120,10 +126,9 @@ def _question_data(
             text = data.sentence_text(row)
             around = neighbour_cosine(rows, position, cosine_of)
             start, end = answer_span(retriever, rows, position, traits)
+            words = answer_words(retriever, rows, position, traits)
             sentence_x.append(
-                sentence_row(
-                    text, kind, cosine_of[row], traits, position, around, doc.text[start:end]
-                )
+                sentence_row(text, kind, cosine_of[row], traits, position, around, words)
             )
             answer = joined = reading_text(doc.text[start:end])
             sentence_y.append(not unanswerable and is_relevant_answer(answer, gold))

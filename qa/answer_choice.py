@@ -96,7 +96,7 @@ def sentence_pool(
                 traits,
                 pos,
                 neighbour_cosine(passage_sentences[index], pos, cosine_of),
-                _answer_text(retriever, passage_sentences[index], pos, traits),
+                answer_words(retriever, passage_sentences[index], pos, traits),
             )
             for index, row, pos in zip(
                 passage.tolist(), rows.tolist(), position.tolist(), strict=True
@@ -108,13 +108,21 @@ def sentence_pool(
     return SentencePool(passage, rows, position, features, passage_sentences)
 
 
-def _answer_text(
+def answer_words(
     retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
 ) -> str:
-    """The text of the answer the sentence at ``position`` would give (``answer_span``)."""
+    """The words of the answer the sentence at ``position`` would give (``answer_span``), less
+    any code it brings along: a lead-in's example shares the question's names without saying
+    anything about them."""
     start, end = answer_span(retriever, rows, position, traits)
-    doc_id = retriever.data.sentences[rows[position]].doc_id
-    return retriever.data.documents[doc_id].text[start:end]
+    data = retriever.data
+    held = np.asarray(rows, dtype=np.int64)
+    inside = (
+        (data.sentences.start[held] >= start)
+        & (data.sentences.end[held] <= end)
+        & (data.sentence_kinds[held] != Kind.CODE)
+    )
+    return " ".join(data.sentence_text(row) for row in held[inside].tolist())
 
 
 def answer_margin(

@@ -3,8 +3,9 @@ sentence becomes an answer that stands on its own.
 
 Candidates are the prose and list-item units of the top passages (headings, datelines and code
 are read beside an answer, never offered as one). Their features: meaning (cosine), the
-question's rare words they contain and the answer each would give contains (a lead-in's answer
-holds what it introduces), their passage's rank, what they are (list item, table row,
+question's rare words they contain and the answer each would give contains, code aside (a
+lead-in's answer holds what it introduces), their passage's rank, what they are (list item,
+table row,
 lead-in ending with ":", a fragment), whether they carry what the question asks for (a date for
 "when", a name for "who", a number for "how many", the asked year, a definition for "what is").
 """
@@ -42,7 +43,7 @@ SENTENCE_FEATURES = (
     "first_in_passage",
     "subject_overlap",  # share of the question's weighted words in the sentence's first words
     "neighbour_cosine",  # the best cosine of the sentences either side (in the same passage)
-    "answer_overlap",  # share of the question's weighted words the answer built from it holds
+    "answer_overlap",  # ... in the answer built from it (its code aside)
 )
 _SUBJECT_WORDS = 8
 SHORT_SENTENCE = 40

@@ -203,6 +203,18 @@ def test_a_candidate_is_scored_on_the_words_of_the_answer_it_would_give(
     assert answered > overlap + 0.3
 
 
+def test_the_code_an_answer_brings_along_does_not_count_as_its_words(
+    retriever: Retriever,
+) -> None:
+    # The lead-in's example is full of "network"; the lead-in itself says nothing about one.
+    query = retriever.prepare("what does network return")
+    traits = traits_of(retriever, query)
+    pool = sentence_pool(retriever, query, retriever.search(query, 5), traits)
+    texts = [retriever.data.sentence_text(row) for row in pool.rows.tolist()]
+    lead_in = next(i for i, text in enumerate(texts) if text.startswith("To have those bits"))
+    assert pool.features[lead_in, SENTENCE_FEATURES.index("answer_overlap")] == 0.0
+
+
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
     answer = _span_of(retriever, "This manual describes")
     assert (
