@@ -5,9 +5,9 @@ Candidates are the prose and list-item units of the top passages (headings, date
 are read beside an answer, never offered as one). Their features: meaning (cosine), the
 question's rare words they contain and the answer each would give contains, code aside (a
 lead-in's answer holds what it introduces), their passage's rank, what they are (list item,
-table row,
-lead-in ending with ":", a fragment), whether they carry what the question asks for (a date for
-"when", a name for "who", a number for "how many", the asked year, a definition for "what is").
+table row, lead-in ending with ":", a fragment), whether they carry what the question asks for
+(a date for "when", a name for "who", a number for "how many", the asked year, a definition for
+"what is").
 """
 
 from __future__ import annotations
