@@ -189,30 +189,29 @@ def test_an_entry_too_long_to_come_along_does_not_leave_its_term_behind(
     assert answer.endswith("for spans of a hand")
 
 
+def _features_of(retriever: Retriever, question: str, opening: str) -> dict[str, float]:
+    """The sentence features of the candidate that starts with ``opening``, for ``question``."""
+    query = retriever.prepare(question)
+    pool = sentence_pool(retriever, query, retriever.search(query, 5), traits_of(retriever, query))
+    texts = [retriever.data.sentence_text(row) for row in pool.rows.tolist()]
+    found = next(i for i, text in enumerate(texts) if text.startswith(opening))
+    return dict(zip(SENTENCE_FEATURES, pool.features[found].tolist(), strict=True))
+
+
 def test_a_candidate_is_scored_on_the_words_of_the_answer_it_would_give(
     retriever: Retriever,
 ) -> None:
     # The lead-in holds one of the question's words; the entries it brings along hold the rarer.
-    query = retriever.prepare("which suffix counts kibibytes")
-    traits = traits_of(retriever, query)
-    pool = sentence_pool(retriever, query, retriever.search(query, 5), traits)
-    texts = [retriever.data.sentence_text(row) for row in pool.rows.tolist()]
-    lead_in = texts.index("The following suffixes can be used:")
-    overlap = pool.features[lead_in, SENTENCE_FEATURES.index("overlap")]
-    answered = pool.features[lead_in, SENTENCE_FEATURES.index("answer_overlap")]
-    assert answered > overlap + 0.3
+    features = _features_of(retriever, "which suffix counts kibibytes", "The following suffixes")
+    assert features["answer_overlap"] > features["overlap"] + 0.3
 
 
 def test_the_code_an_answer_brings_along_does_not_count_as_its_words(
     retriever: Retriever,
 ) -> None:
     # The lead-in's example is full of "network"; the lead-in itself says nothing about one.
-    query = retriever.prepare("what does network return")
-    traits = traits_of(retriever, query)
-    pool = sentence_pool(retriever, query, retriever.search(query, 5), traits)
-    texts = [retriever.data.sentence_text(row) for row in pool.rows.tolist()]
-    lead_in = next(i for i, text in enumerate(texts) if text.startswith("To have those bits"))
-    assert pool.features[lead_in, SENTENCE_FEATURES.index("answer_overlap")] == 0.0
+    features = _features_of(retriever, "what does network return", "To have those bits")
+    assert features["answer_overlap"] == 0.0
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
