@@ -50,6 +50,11 @@ _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 # "## Title" (Markdown) or "== Title" (AsciiDoc; its "= Title" reads as a label anyway).
 _MARKDOWN_HEADING = re.compile(r"(?:#{1,6}|={2,6})\s+\S")
+# A price by the period: "£15 / month", "$9.99 per year", "€40 a night".
+_PRICE_PER_PERIOD = re.compile(
+    r"[£$€¥]\s?\d[\d,.]*\s*(?:/|per\b|an?\b)\s*(?:month|year|week|day|night|hour|mo|yr)\b",
+    re.IGNORECASE,
+)
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 _EMPTY_MARKDOWN_LINK = re.compile(r"\[\s*\]\([^)\s]*\)")
 _HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
@@ -386,13 +391,14 @@ def _is_clause(block: str) -> bool:
 
 def _is_label(block: str) -> bool:
     """A heading, byline, dateline or caption: short, ending unlike a sentence (a title wrapped
-    onto a second line is still one), not a clause of prose, and holding no full sentence
-    ("The report doesn't say what is done well. It seems to lack content" is a remark left
-    without its full stop)."""
+    onto a second line is still one), not a clause of prose, holding no full sentence ("The
+    report doesn't say what is done well. It seems to lack content" is a remark left without its
+    full stop) and no price by the period ("From £15 / month" states what something costs)."""
     return (
         len(block) <= _HEADING_MAX_CHARS
         and not ENDS_SENTENCE.search(block.rstrip("¶#"))
         and not introduces(block)
         and not _is_clause(block)
         and not _INNER_SENTENCE_END.search(block)
+        and not _PRICE_PER_PERIOD.search(block)
     )

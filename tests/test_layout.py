@@ -117,6 +117,21 @@ def test_a_readmes_row_of_badges_is_markup_not_prose() -> None:
     assert [kind for kind, _ in units(described)] == ["PROSE"]
 
 
+def test_a_price_by_the_period_is_stated_not_a_heading() -> None:
+    # A short line without a full stop is a label, unless it says what something costs.
+    text = "Digital membership\n\nFrom £15 / month\n\nPrint membership\n\n£120 per year\n"
+    assert units(text) == [
+        ("HEADING", "Digital membership"),
+        ("PROSE", "From £15 / month"),
+        ("HEADING", "Print membership"),
+        ("PROSE", "£120 per year"),
+    ]
+    # A headline with an amount in it is still a headline.
+    assert units("£4m boost for children's services\n\nThe grant was announced today.\n")[0][0] == (
+        "HEADING"
+    )
+
+
 def test_a_command_usage_is_code_and_a_manual_page_header_is_a_heading() -> None:
     text = (
         "LS(1)                       User Commands                       LS(1)\n\n"
