@@ -126,7 +126,7 @@ def _question_data(
             text = data.sentence_text(row)
             around = neighbour_cosine(rows, position, cosine_of)
             start, end = answer_span(retriever, rows, position, traits)
-            words = answer_words(retriever, rows, position, traits)
+            words = answer_words(retriever, rows, (start, end))
             sentence_x.append(
                 sentence_row(text, kind, cosine_of[row], traits, position, around, words)
             )

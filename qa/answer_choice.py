@@ -96,7 +96,11 @@ def sentence_pool(
                 traits,
                 pos,
                 neighbour_cosine(passage_sentences[index], pos, cosine_of),
-                answer_words(retriever, passage_sentences[index], pos, traits),
+                answer_words(
+                    retriever,
+                    passage_sentences[index],
+                    answer_span(retriever, passage_sentences[index], pos, traits),
+                ),
             )
             for index, row, pos in zip(
                 passage.tolist(), rows.tolist(), position.tolist(), strict=True
@@ -108,13 +112,11 @@ def sentence_pool(
     return SentencePool(passage, rows, position, features, passage_sentences)
 
 
-def answer_words(
-    retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
-) -> str:
-    """The words of the answer the sentence at ``position`` would give (``answer_span``), less
-    any code it brings along: a lead-in's example shares the question's names without saying
-    anything about them."""
-    start, end = answer_span(retriever, rows, position, traits)
+def answer_words(retriever: Retriever, rows: list[int], span: tuple[int, int]) -> str:
+    """The words of an answer (``span``, from ``answer_span`` over a passage's sentence
+    ``rows``), less any code it brings along: a lead-in's example shares the question's names
+    without saying anything about them."""
+    start, end = span
     data = retriever.data
     held = np.asarray(rows, dtype=np.int64)
     inside = (
