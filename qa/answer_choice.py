@@ -217,12 +217,21 @@ def answer_span(
     - one lacking what the question asks for (the date of a "when") takes the nearest
       sentence, at most two away, that has it, if the two together stay short;
     - and what follows it and leans on it ("This means ...", "It just means ...") comes too,
-      if the whole stays short: it is the same thought, often the part that answers.
+      if the whole stays short: it is the same thought, often the part that answers;
+    - a definition list's description, from its first sentence, is read with its term.
     """
     first, last = _standing_alone(retriever, rows, position, traits)
     data = retriever.data
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
+    # The term names what its description describes: "edit files in place (makes backup if
+    # SUFFIX supplied)" answers "how do I keep a backup?" only with "-i[SUFFIX], --in-place".
+    if (
+        first > 0
+        and data.sentence_kinds[rows[first - 1]] == Kind.TERM
+        and spans[last].end - spans[first - 1].start <= MAX_ANSWER_CHARS
+    ):
+        first -= 1
     following = last + 1
     if (
         following < len(spans)

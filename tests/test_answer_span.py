@@ -214,6 +214,14 @@ def test_the_code_an_answer_brings_along_does_not_count_as_its_words(
     assert features["answer_overlap"] == 0.0
 
 
+def test_a_description_is_read_with_its_term(retriever: Retriever) -> None:
+    # The term names what the description describes: without "-size n[bck]", "File uses less
+    # than ... n units" does not say which test it is.
+    answer = _span_of(retriever, "File uses less than")
+    assert answer.startswith("-size n[bck]")
+    assert "File uses less than, more than or exactly n units" in answer
+
+
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
     answer = _span_of(retriever, "This manual describes")
     assert (
