@@ -17,7 +17,7 @@ from qa.sentence_features import (
     SHORT_SENTENCE,
     QuestionTraits,
     definition_focus,
-    expected_answer_types,
+    expected_answer_type,
     finish,
     has_answer_type,
     points_back,
@@ -59,7 +59,7 @@ def traits_of(retriever: Retriever, query: Query) -> QuestionTraits:
         weights=retriever.token_weights(query),
         aliases=query.aliases,
         years=query.years,
-        wanted=expected_answer_types(query.text),
+        wanted=expected_answer_type(query.text),
         focus=definition_focus(query.text),
     )
 

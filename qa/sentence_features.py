@@ -64,12 +64,6 @@ _DEFINITION_QUESTION = re.compile(
     r"|^\s*(?:define|definition\s+of|meaning\s+of)\s+(?P<d>.+?)\s*\??\s*$",
     re.IGNORECASE,
 )
-# Where a question's second part starts: "... and how much ...", "..., and who ...". ("which"
-# and "when" after "and" more often open a clause of the first part: "... and which jobs failed".)
-_SECOND_QUESTION = re.compile(
-    r",?\s+and\s+(?=(?:how\s+(?:much|many)|who|whom|what\s+(?:year|date|percentage))\b)",
-    re.IGNORECASE,
-)
 _COPULA = re.compile(
     r"\b(?:is|are|was|were|means|mean|refers?\s+to|denotes?|stands?\s+for|describes?|"
     r"is\s+called|are\s+called|is\s+defined\s+as)\b",
@@ -77,15 +71,9 @@ _COPULA = re.compile(
 )
 
 
-def expected_answer_types(question: str) -> frozenset[str]:
+def expected_answer_type(question: str) -> str | None:
     """What a question asks for, when it asks for something recognisable: a date, a name or a
-    number. A question of two parts asks for each part's ("Who publishes CYP Now and how much is
-    a digital membership?": a name and a number), and a sentence holding either answers a part."""
-    parts = _SECOND_QUESTION.split(question)
-    return frozenset(wanted for part in parts if (wanted := _asked_for(part)))
-
-
-def _asked_for(question: str) -> str | None:
+    number."""
     lowered = question.lower().lstrip()
     if lowered.startswith("when") or "what date" in lowered or "what year" in lowered:
         return "date"
@@ -96,12 +84,7 @@ def _asked_for(question: str) -> str | None:
     return None
 
 
-def has_answer_type(text: str, wanted: frozenset[str], question: str) -> bool:
-    """Whether ``text`` holds something of a type in ``wanted``."""
-    return any(_has_type(text, kind, question) for kind in wanted)
-
-
-def _has_type(text: str, wanted: str, question: str) -> bool:
+def has_answer_type(text: str, wanted: str, question: str) -> bool:
     if wanted == "date":
         return bool(find_dates(text) or find_years(text))
     if wanted == "name":  # a name the question does not already contain
@@ -144,7 +127,7 @@ class QuestionTraits:
     weights: dict[str, float]  # stemmed words (aliases expanded) -> rarity weight
     aliases: list[tuple[list[str], list[str]]]
     years: set[int]
-    wanted: frozenset[str]  # what it asks for: a date, a name, a number (``expected_answer_types``)
+    wanted: str | None
     focus: frozenset[str]
 
 
@@ -167,7 +150,7 @@ def sentence_row(
     subject_overlap = sum(w for token, w in traits.weights.items() if token in subject) / total
     stripped = text.rstrip()
     years = find_years(text)
-    has_type = has_answer_type(text, traits.wanted, traits.text)
+    has_type = bool(traits.wanted) and has_answer_type(text, traits.wanted or "", traits.text)
     answered = _matched(set(bm25_tokenize(answer_text)), traits)
     answer_overlap = sum(w for token, w in traits.weights.items() if token in answered) / total
     return [

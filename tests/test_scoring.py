@@ -23,7 +23,7 @@ from qa.passage_features import (
     passage_features,
 )
 from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers, shipped_scorers
-from qa.sentence_features import SENTENCE_FEATURES, expected_answer_types, has_answer_type
+from qa.sentence_features import SENTENCE_FEATURES
 from qa.service import QAService
 
 
@@ -122,12 +122,3 @@ def test_the_answer_margin_ignores_the_sentences_read_with_the_answer() -> None:
     assert answer_margin(np.array([20.0, 0.0]), np.array([0, 1]), np.array([0, 0]), 0) == (
         MAX_MARGIN
     )
-
-
-def test_a_question_of_two_parts_asks_for_what_each_part_asks_for() -> None:
-    question = "Who publishes CYP Now and how much is a digital membership?"
-    assert expected_answer_types(question) == {"name", "number"}
-    assert has_answer_type("From £15 / month", expected_answer_types(question), question)
-    # "which" after "and" opens a clause of the first part, not a question of its own.
-    assert not expected_answer_types("How can I make cron log when jobs finish and which failed?")
-    assert expected_answer_types("When was Westminster inspected?") == {"date"}
