@@ -216,8 +216,9 @@ def answer_span(
     - a short one (a fragment) takes its neighbour;
     - one lacking what the question asks for (the date of a "when") takes the nearest
       sentence, at most two away, that has it, if the two together stay short;
-    - and what follows it and leans on it ("This means ...", "It just means ...") comes too,
-      if the whole stays short: it is the same thought, often the part that answers;
+    - and what follows it and leans on it ("This means ...", "If it exists, ...") comes too,
+      sentence after sentence while the whole stays short: it is the same thought, often the
+      part that answers;
     - a definition list's description, from its first sentence, is read with its term.
     """
     first, last = _standing_alone(retriever, rows, position, traits)
@@ -232,13 +233,12 @@ def answer_span(
         and spans[last].end - spans[first - 1].start <= MAX_ANSWER_CHARS
     ):
         first -= 1
-    following = last + 1
-    if (
-        following < len(spans)
-        and points_back(text[spans[following].start : spans[following].end])
-        and spans[following].end - spans[first].start <= MAX_ANSWER_CHARS
+    while (
+        last + 1 < len(spans)
+        and points_back(text[spans[last + 1].start : spans[last + 1].end])
+        and spans[last + 1].end - spans[first].start <= MAX_ANSWER_CHARS
     ):
-        last = following
+        last += 1
     # What came along may itself be a lead-in: an answer does not stop at its colon.
     if last + 1 < len(spans) and introduces(text[spans[last].start : spans[last].end]):
         introduced = _introduced(retriever, rows, last, spans[first].start)

@@ -54,7 +54,8 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+)+\b")
 _NUMBER = re.compile(r"[£$€]\s?\d|\d")
 _ENDS_SENTENCE = re.compile(r"""[.!?…]["'”’)\]]*$""")
 _POINTS_BACK = re.compile(
-    r"[\"“‘']?(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
+    r"[\"“‘']?(?:(?:if|when|while|since|as|because|although|unless|once)\s+)?"
+    r"(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
     re.IGNORECASE,
 )
 _DEFINITION_QUESTION = re.compile(
@@ -94,7 +95,8 @@ def has_answer_type(text: str, wanted: str, question: str) -> bool:
 
 
 def points_back(sentence: str) -> bool:
-    """Whether a sentence opens by leaning on the one before ("However, ...", "This ...")."""
+    """Whether a sentence opens by leaning on the one before ("However, ...", "This ...",
+    "If it exists, ...")."""
     return bool(_POINTS_BACK.match(sentence))
 
 

@@ -126,6 +126,16 @@ The editors are appointed by the harbour board for a term of three years. The cu
 """
 
 
+KERNEL = """Kernel files
+
+People often panic when they notice one file in particular, /proc/kcore, which is generally huge. \
+This is a copy of the computer's memory. It is used to debug the kernel. If it looks large, that \
+is no reason to worry: it takes no space on the disk.
+
+Other files under /proc are small too.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -138,6 +148,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "tides.txt").write_text(TIDES, encoding="utf-8")
     (docs / "networks.txt").write_text(NETWORKS, encoding="utf-8")
     (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
+    (docs / "kernel.txt").write_text(KERNEL, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -220,6 +231,14 @@ def test_a_description_is_read_with_its_term(retriever: Retriever) -> None:
     answer = _span_of(retriever, "File uses less than")
     assert answer.startswith("-size n[bck]")
     assert "File uses less than, more than or exactly n units" in answer
+
+
+def test_an_answer_goes_on_through_every_sentence_leaning_on_it(retriever: Retriever) -> None:
+    # "This is ...", "It is ..." and "If it looks large, ..." each lean on the sentence before:
+    # the last one is the part that says there is nothing to worry about.
+    answer = _span_of(retriever, "People often panic")
+    assert "It is used to debug the kernel." in answer
+    assert answer.endswith("it takes no space on the disk.")
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
