@@ -248,9 +248,10 @@ def answer_span(
 
 
 def _introduced(retriever: Retriever, rows: list[int], position: int, start: int) -> int:
-    """The last position of what the lead-in at ``position`` introduces: the unit after it and,
-    when that is a list item, the items after it (or, when it is a lead-in too, what that one
-    introduces), as long as the answer from ``start`` stays within ``MAX_ANSWER_CHARS``.
+    """The last position of what the lead-in at ``position`` introduces: the unit after it (a
+    paragraph with all its sentences) and, when that is a list item, the items after it (or,
+    when it is a lead-in too, what that one introduces), as long as the answer from ``start``
+    stays within ``MAX_ANSWER_CHARS``.
 
     A definition list is introduced like a list: a term is read with the description after it
     (a term alone, "`b'", says nothing: "`b' for 512-byte blocks" does), and the next entry's
@@ -265,7 +266,11 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
         described = kinds[last] == Kind.TERM
         next_entry = kinds[last + 1] == Kind.TERM and Kind.TERM in kinds[position + 1 : last]
-        if not (leads_on or next_item or described or next_entry):
+        same_paragraph = (
+            kinds[last] == kinds[last + 1] == Kind.PROSE
+            and "\n\n" not in text[spans[last].end : spans[last + 1].start]
+        )
+        if not (leads_on or next_item or described or next_entry or same_paragraph):
             break
         last += 1
     # An entry is not left at its term: without room for the description, the term goes too.

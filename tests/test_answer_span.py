@@ -136,6 +136,17 @@ Other files under /proc are small too.
 """
 
 
+OPTIONS = """Package options
+
+The graphics packages have some other options for controlling which features to enable:
+
+draft suppress all the special features. In particular graphics files are not included, and \
+just the file name is printed in a box of the correct size.
+
+final The opposite of draft, useful to override a global draft option.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -149,6 +160,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "networks.txt").write_text(NETWORKS, encoding="utf-8")
     (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
     (docs / "kernel.txt").write_text(KERNEL, encoding="utf-8")
+    (docs / "options.txt").write_text(OPTIONS, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -239,6 +251,14 @@ def test_an_answer_goes_on_through_every_sentence_leaning_on_it(retriever: Retri
     answer = _span_of(retriever, "People often panic")
     assert "It is used to debug the kernel." in answer
     assert answer.endswith("it takes no space on the disk.")
+
+
+def test_a_lead_in_takes_the_whole_paragraph_it_introduces(retriever: Retriever) -> None:
+    # The paragraph after the colon is what it introduces, both its sentences; the next
+    # paragraph is not.
+    answer = _span_of(retriever, "The graphics packages have")
+    assert answer.endswith("printed in a box of the correct size.")
+    assert "final" not in answer
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
