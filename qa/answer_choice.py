@@ -230,19 +230,19 @@ def answer_span(
     if (
         first > 0
         and data.sentence_kinds[rows[first - 1]] == Kind.TERM
-        and spans[last].end - spans[first - 1].start <= MAX_ANSWER_CHARS
+        and short_enough(text, spans[first - 1].start, spans[last].end)
     ):
         first -= 1
     while (
         last + 1 < len(spans)
         and points_back(text[spans[last + 1].start : spans[last + 1].end])
-        and spans[last + 1].end - spans[first].start <= MAX_ANSWER_CHARS
+        and short_enough(text, spans[first].start, spans[last + 1].end)
     ):
         last += 1
     # What came along may itself be a lead-in: an answer does not stop at its colon.
     if last + 1 < len(spans) and introduces(text[spans[last].start : spans[last].end]):
         introduced = _introduced(retriever, rows, last, spans[first].start)
-        if spans[introduced].end - spans[first].start <= MAX_ANSWER_CHARS:
+        if short_enough(text, spans[first].start, spans[introduced].end):
             last = introduced
     return spans[first].start, spans[last].end
 
@@ -261,7 +261,7 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     kinds = [int(data.sentence_kinds[row]) for row in rows]
     text = data.documents[spans[position].doc_id].text
     last = position + 1
-    while last + 1 < len(spans) and spans[last + 1].end - start <= MAX_ANSWER_CHARS:
+    while last + 1 < len(spans) and short_enough(text, start, spans[last + 1].end):
         leads_on = introduces(text[spans[last].start : spans[last].end])
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
         described = kinds[last] == Kind.TERM
@@ -291,9 +291,17 @@ def joined_span(
     own; the cited passage shows it."""
     spans = [answer_span(retriever, rows, position, traits) for position in positions]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    if end - start > MAX_ANSWER_CHARS and _leads_into_code(retriever, rows, positions[1]):
-        end = max(spans[0][1], retriever.data.sentences[rows[positions[1]]].end)
-    return (start, end) if end - start <= MAX_ANSWER_CHARS else None
+    data = retriever.data
+    text = data.documents[data.sentences[rows[positions[0]]].doc_id].text
+    if not short_enough(text, start, end) and _leads_into_code(retriever, rows, positions[1]):
+        end = max(spans[0][1], data.sentences[rows[positions[1]]].end)
+    return (start, end) if short_enough(text, start, end) else None
+
+
+def short_enough(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is short enough for an answer, counted as it is read: a
+    man page's indentation and a justified line's padding take no room on the screen."""
+    return len(" ".join(text[start:end].split())) <= MAX_ANSWER_CHARS
 
 
 def _leads_into_code(retriever: Retriever, rows: list[int], position: int) -> bool:
@@ -338,6 +346,6 @@ def _standing_alone(
                 if not has_answer_type(other, traits.wanted, traits.text):
                     continue
                 first, last = min(position, neighbour), max(position, neighbour)
-                if spans[last].end - spans[first].start <= MAX_ANSWER_CHARS:
+                if short_enough(text, spans[first].start, spans[last].end):
                     return first, last
     return position, position

@@ -47,7 +47,7 @@ SENTENCE_FEATURES = (
 )
 _SUBJECT_WORDS = 8
 SHORT_SENTENCE = 40
-MAX_ANSWER_CHARS = 400  # a lead-in and what it introduces; joins beyond give way
+MAX_ANSWER_CHARS = 400  # as read (runs of spaces as one); longer joins and lead-ins give way
 NOT_ANSWERS = frozenset({Kind.HEADING, Kind.CODE, Kind.TERM})
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:and\s+|&\s+)?[A-Z][a-z]+)+\b")

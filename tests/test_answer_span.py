@@ -19,7 +19,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever, open_retriever
-from qa.sentence_features import SENTENCE_FEATURES
+from qa.sentence_features import MAX_ANSWER_CHARS, SENTENCE_FEATURES
 
 TRACING = """Tracing tools
 
@@ -147,6 +147,21 @@ final The opposite of draft, useful to override a global draft option.
 """
 
 
+ADDRESSES = """ADDRESSES
+       The harbour office also keeps some special forms of address:
+
+       0,harbour
+              Start out in the "first mooring" state, until the harbour is
+              found.  This is like 1,harbour, except that if the harbour is
+              the very first mooring of the day the 0,harbour form will be at
+              the end of its range, whereas the 1,harbour form will still be
+              at the beginning of its range.
+
+       quay,+N
+              Will match the quay and the N moorings after it.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -161,6 +176,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
     (docs / "kernel.txt").write_text(KERNEL, encoding="utf-8")
     (docs / "options.txt").write_text(OPTIONS, encoding="utf-8")
+    (docs / "addresses.txt").write_text(ADDRESSES, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -259,6 +275,15 @@ def test_a_lead_in_takes_the_whole_paragraph_it_introduces(retriever: Retriever)
     answer = _span_of(retriever, "The graphics packages have")
     assert answer.endswith("printed in a box of the correct size.")
     assert "final" not in answer
+
+
+def test_an_answer_is_as_long_as_it_reads_not_as_its_indentation(retriever: Retriever) -> None:
+    # Over 400 characters with the page's indentation, under 400 as read: the entry comes
+    # whole, up to the sentence that tells the two forms apart.
+    answer = _span_of(retriever, "The harbour office also keeps")
+    assert len(answer) > MAX_ANSWER_CHARS
+    assert answer.endswith("at the beginning of its range.")
+    assert "quay" not in answer
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
