@@ -10,15 +10,16 @@ citation can be checked against its source.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
-from qa.layout import Block, Kind, blocks, contents_end
+from qa.layout import Block, Kind, blocks, contents_end, heading_text
 from qa.lines import DESIGNATION, ROMAN_NUMERAL
 from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 38
+CHUNKER_VERSION = 39
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -53,6 +54,8 @@ _ABBREVIATIONS = {
 # of max_chars: passages that follow the text's own divisions are whole thoughts.
 _PARAGRAPH_BREAK_SHARE = 0.5
 _STARTS = (Kind.HEADING, Kind.TERM)  # units that start a passage
+# A heading this many times in a document is a label ("Note", "Example"), not a section's title.
+_LABEL_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,7 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
     or else the nearest heading before it.
     """
     units = split_units(text, max_chars)
+    labels = _repeated_headings(text, units)
     chunks: list[Chunk] = []
     heading: Span | None = None
     terms: dict[int, Unit] = {}
@@ -243,7 +247,7 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
             Chunk(opening.start, units[last].end, tuple(units[first : last + 1]), context)
         )
         for unit in units[first : last + 1]:
-            if unit.kind == Kind.HEADING:
+            if unit.kind == Kind.HEADING and _heading_key(text, unit) not in labels:
                 heading = unit
             elif unit.kind == Kind.TERM:
                 terms[unit.entry] = unit
@@ -257,6 +261,18 @@ def chunk_text(text: str, max_chars: int = 700, overlap_sentences: int = 0) -> l
                     break
         first = next_first
     return chunks
+
+
+def _repeated_headings(text: str, units: list[Unit]) -> set[str]:
+    """The headings a document repeats (``_LABEL_REPEATS`` times or more): labels of boxes and
+    parts ("Note", "Tip", "Example", "Parameters") that recur in every section. The passages
+    after one are still about the section it sits in, so they keep its title as their context."""
+    counts = Counter(_heading_key(text, unit) for unit in units if unit.kind == Kind.HEADING)
+    return {key for key, count in counts.items() if count >= _LABEL_REPEATS}
+
+
+def _heading_key(text: str, unit: Unit) -> str:
+    return heading_text(text[unit.start : unit.end]).casefold()
 
 
 def _leads_into(text: str, unit: Unit, following: Unit) -> bool:

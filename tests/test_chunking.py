@@ -279,3 +279,24 @@ def test_overlong_sentence_is_cut_at_any_whitespace(space: str) -> None:
     text = space.join(["word"] * 6)
     chunks = chunk_text(text, max_chars=12, overlap_sentences=0)
     _check_chunks(text, chunks, max_chars=12)
+
+
+def test_passages_after_a_repeated_label_keep_their_section_title_as_context() -> None:
+    # "Note" heads a box in every section: the paragraph after a box is still about its
+    # section, while a title used once ("Removing") is the context of the passages under it.
+    section = (
+        "{title}\n\nThe {topic} steps are described here in full detail for every reader.\n\n"
+        "Note\n\nA short note on {topic}.\n\n"
+        + "Further text about {topic} that goes on after the note, long enough to fill a passage. "
+        * 2
+        + "\n\n"
+    )
+    text = "".join(
+        section.format(title=title, topic=title.lower())
+        for title in ("Installing", "Upgrading", "Removing")
+    )
+    chunks = chunk_text(text, max_chars=160)
+    after_note = [c for c in chunks if text[c.start :].startswith("Further text about removing")]
+    contexts = [text[c.heading.start : c.heading.end] if c.heading else None for c in after_note]
+    assert contexts
+    assert set(contexts) == {"Removing"}
