@@ -4,6 +4,7 @@ fitted sentence scorer, and the best one becomes the answer, with what it needs 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 # How far the answer may lead its best rival, as the verdict reads it: a lead beyond this says
 # nothing more (and a lone candidate sentence leads by this much).
 MAX_MARGIN = 5.0
+_ASKS = re.compile(r"\?[\"'”’)]*$")  # a sentence ending in a question mark
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,8 @@ def answer_span(
     """The offsets of the sentence at ``position`` among a passage's sentence ``rows``, with
     what it needs beside it to be read alone:
 
-    - a lead-in (ending with ":", or "... as follows.") takes what it introduces: the next unit,
+    - a lead-in (ending with ":", or "... as follows.") or a question the text asks takes what
+      it introduces: the next unit,
       or the list items that follow it (up to ``MAX_ANSWER_CHARS``), also when the lead-in came
       along with the answer;
     - one that opens by leaning on the sentence before ("However, ...") takes that sentence;
@@ -240,7 +243,7 @@ def answer_span(
     ):
         last += 1
     # What came along may itself be a lead-in: an answer does not stop at its colon.
-    if last + 1 < len(spans) and introduces(text[spans[last].start : spans[last].end]):
+    if last + 1 < len(spans) and leads_on(text[spans[last].start : spans[last].end]):
         introduced = _introduced(retriever, rows, last, spans[first].start)
         if short_enough(text, spans[first].start, spans[introduced].end):
             last = introduced
@@ -262,7 +265,7 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     text = data.documents[spans[position].doc_id].text
     last = position + 1
     while last + 1 < len(spans) and short_enough(text, start, spans[last + 1].end):
-        leads_on = introduces(text[spans[last].start : spans[last].end])
+        leading = leads_on(text[spans[last].start : spans[last].end])
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
         described = kinds[last] == Kind.TERM
         next_entry = kinds[last + 1] == Kind.TERM and Kind.TERM in kinds[position + 1 : last]
@@ -270,7 +273,7 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
             kinds[last] == kinds[last + 1] == Kind.PROSE
             and "\n\n" not in text[spans[last].end : spans[last + 1].start]
         )
-        if not (leads_on or next_item or described or next_entry or same_paragraph):
+        if not (leading or next_item or described or next_entry or same_paragraph):
             break
         last += 1
     # An entry is not left at its term: without room for the description, the term goes too.
@@ -298,6 +301,14 @@ def joined_span(
     return (start, end) if short_enough(text, start, end) else None
 
 
+def leads_on(sentence: str) -> bool:
+    """Whether a sentence needs what follows it to be an answer: a lead-in ("... as follows:")
+    or a question the text asks and answers next ("Should you use these module-level functions,
+    or should you get the pattern and call its methods yourself? If you're accessing a regex
+    within a loop, pre-compiling it will save a few function calls.")."""
+    return introduces(sentence) or bool(_ASKS.search(sentence.rstrip()))
+
+
 def short_enough(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is short enough for an answer, counted as it is read: a
     man page's indentation and a justified line's padding take no room on the screen."""
@@ -322,7 +333,7 @@ def _standing_alone(
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
-    if introduces(body) and position + 1 < len(spans):
+    if leads_on(body) and position + 1 < len(spans):
         return position, _introduced(retriever, rows, position, spans[position].start)
     # A sentence leaning on the one before takes it along; a heading before it is not a
     # sentence to lean on ("This manual ..." under the manual's title).

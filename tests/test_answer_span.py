@@ -162,6 +162,15 @@ ADDRESSES = """ADDRESSES
 """
 
 
+PATTERNS = """Compiling patterns
+
+The module-level functions keep the compiled object in a cache. Should you use these functions, \
+or compile the pattern yourself? Inside a loop, compiling it first saves a few calls.
+
+Flags change how a pattern matches.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -177,6 +186,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "kernel.txt").write_text(KERNEL, encoding="utf-8")
     (docs / "options.txt").write_text(OPTIONS, encoding="utf-8")
     (docs / "addresses.txt").write_text(ADDRESSES, encoding="utf-8")
+    (docs / "patterns.txt").write_text(PATTERNS, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -284,6 +294,12 @@ def test_an_answer_is_as_long_as_it_reads_not_as_its_indentation(retriever: Retr
     assert len(answer) > MAX_ANSWER_CHARS
     assert answer.endswith("at the beginning of its range.")
     assert "quay" not in answer
+
+
+def test_a_question_the_text_asks_takes_the_answer_after_it(retriever: Retriever) -> None:
+    answer = _span_of(retriever, "Should you use these functions")
+    assert answer.endswith("compiling it first saves a few calls.")
+    assert "Flags" not in answer
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
