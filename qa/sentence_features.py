@@ -55,7 +55,9 @@ _NUMBER = re.compile(r"[£$€]\s?\d|\d")
 _ENDS_SENTENCE = re.compile(r"""[.!?…]["'”’)\]]*$""")
 _POINTS_BACK = re.compile(
     r"[\"“‘']?(?:(?:if|when|while|since|as|because|although|unless|once)\s+)?"
-    r"(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she)\b",
+    r"(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she|such"
+    r"|the\s+(?:former|latter)"
+    r"|(?:each|all|both|none|some|many|most|either|neither|one)\s+of\s+(?:these|those|them|this|it))\b",
     re.IGNORECASE,
 )
 _DEFINITION_QUESTION = re.compile(

@@ -130,7 +130,8 @@ KERNEL = """Kernel files
 
 People often panic when they notice one file in particular, /proc/kcore, which is generally huge. \
 This is a copy of the computer's memory. It is used to debug the kernel. If it looks large, that \
-is no reason to worry: it takes no space on the disk.
+is no reason to worry: it takes no space on the disk. Each of these files is made by the \
+kernel as it runs.
 
 Other files under /proc are small too.
 """
@@ -272,11 +273,11 @@ def test_a_description_is_read_with_its_term(retriever: Retriever) -> None:
 
 
 def test_an_answer_goes_on_through_every_sentence_leaning_on_it(retriever: Retriever) -> None:
-    # "This is ...", "It is ..." and "If it looks large, ..." each lean on the sentence before:
-    # the last one is the part that says there is nothing to worry about.
+    # "This is ...", "It is ...", "If it looks large, ..." and "Each of these ..." each lean on
+    # the sentence before: "If it looks large" says there is nothing to worry about.
     answer = _span_of(retriever, "People often panic")
-    assert "It is used to debug the kernel." in answer
-    assert answer.endswith("it takes no space on the disk.")
+    assert "it takes no space on the disk." in answer
+    assert answer.endswith("kernel as it runs.")
 
 
 def test_a_lead_in_takes_the_whole_paragraph_it_introduces(retriever: Retriever) -> None:
