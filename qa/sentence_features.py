@@ -56,7 +56,7 @@ _ENDS_SENTENCE = re.compile(r"""[.!?…]["'”’)\]]*$""")
 _POINTS_BACK = re.compile(
     r"[\"“‘']?(?:(?:if|when|while|since|as|because|although|unless|once)\s+)?"
     r"(however|but|yet|so|also|and|instead|meanwhile|this|that|these|those|it|they|he|she|such"
-    r"|the\s+(?:former|latter)"
+    r"|the\s+(?:former|latter)|(?!\w*thing\b)\w{2,}ing\s+(?:it|so|this|that|these|those|them)"
     r"|(?:each|all|both|none|some|many|most|either|neither|one)\s+of\s+(?:these|those|them|this|it))\b",
     re.IGNORECASE,
 )
@@ -98,7 +98,7 @@ def has_answer_type(text: str, wanted: str, question: str) -> bool:
 
 def points_back(sentence: str) -> bool:
     """Whether a sentence opens by leaning on the one before ("However, ...", "This ...",
-    "If it exists, ...")."""
+    "If it exists, ...", "Each of these ...", "Using it there ...")."""
     return bool(_POINTS_BACK.match(sentence))
 
 

@@ -172,6 +172,15 @@ Flags change how a pattern matches.
 """
 
 
+DISPLAYS = """Displays
+
+In all multiline displays, lines are divided by a double backslash. The double backslash should \
+not end the last line. Using it there adds unwanted space after the display.
+
+Blank lines are not allowed in displays.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -188,6 +197,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "options.txt").write_text(OPTIONS, encoding="utf-8")
     (docs / "addresses.txt").write_text(ADDRESSES, encoding="utf-8")
     (docs / "patterns.txt").write_text(PATTERNS, encoding="utf-8")
+    (docs / "displays.txt").write_text(DISPLAYS, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -301,6 +311,13 @@ def test_a_question_the_text_asks_takes_the_answer_after_it(retriever: Retriever
     answer = _span_of(retriever, "Should you use these functions")
     assert answer.endswith("compiling it first saves a few calls.")
     assert "Flags" not in answer
+
+
+def test_a_sentence_opening_on_doing_it_leans_on_the_one_before(retriever: Retriever) -> None:
+    # "Using it there ..." says why the sentence before it holds.
+    answer = _span_of(retriever, "The double backslash should")
+    assert answer.endswith("unwanted space after the display.")
+    assert "Blank lines" not in answer
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
