@@ -37,11 +37,15 @@ _MARKUP = re.compile(r"[\\{}\[\]=<>]")
 _ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", re.IGNORECASE)
 
 
+# Footnote references closing a sentence ("... each statement: [2]", "...:¹") are not its end.
+_FOOTNOTE_MARKS = re.compile(r"(?:\s*(?:\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+))+$")
+
+
 def introduces(sentence: str) -> bool:
     """Whether a sentence leads into what comes after it: it ends with ":" or with a dash after a
     word, as legislation leads into its paragraphs ("In this Order—"), or announces it ("... as
     follows.", "... by the following."), as a command or a list often comes."""
-    stripped = sentence.rstrip()
+    stripped = _FOOTNOTE_MARKS.sub("", sentence.rstrip())
     if stripped.endswith(":") or _ANNOUNCES.search(stripped):
         return True
     return (

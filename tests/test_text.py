@@ -37,3 +37,9 @@ def test_a_dash_after_a_phrase_leads_in_as_legislation_does() -> None:
     assert not introduces("left—")  # a word running on across a table's columns
     assert not introduces(r"\includegraphics[scale=.5]{a} left—")  # markup
     assert not introduces("The harbour dries at low water.")
+
+
+def test_a_footnote_reference_after_the_colon_still_ends_a_lead_in() -> None:
+    assert introduces("the following terms are used to describe each statement: [2]")
+    assert introduces("The options are:¹")
+    assert not introduces("This is explained in the notes [2]")
