@@ -28,7 +28,7 @@ from qa.lines import (
     starts_item,
     starts_roman_item,
 )
-from qa.text import introduces
+from qa.text import introduces, without_footnote_marks
 
 # A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
 _WRAP_SLACK = 2
@@ -396,7 +396,7 @@ def _is_label(block: str) -> bool:
     full stop) and no price by the period ("From £15 / month" states what something costs)."""
     return (
         len(block) <= _HEADING_MAX_CHARS
-        and not ENDS_SENTENCE.search(block.rstrip("¶#"))
+        and not ENDS_SENTENCE.search(without_footnote_marks(block.rstrip("¶#")))
         and not introduces(block)
         and not _is_clause(block)
         and not _INNER_SENTENCE_END.search(block)

@@ -41,11 +41,16 @@ _ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", 
 _FOOTNOTE_MARKS = re.compile(r"(?:\s*(?:\[\d{1,3}\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+))+$")
 
 
+def without_footnote_marks(sentence: str) -> str:
+    """``sentence`` without the footnote references that close it ("... packages. [3]")."""
+    return _FOOTNOTE_MARKS.sub("", sentence)
+
+
 def introduces(sentence: str) -> bool:
     """Whether a sentence leads into what comes after it: it ends with ":" or with a dash after a
     word, as legislation leads into its paragraphs ("In this Order—"), or announces it ("... as
     follows.", "... by the following."), as a command or a list often comes."""
-    stripped = _FOOTNOTE_MARKS.sub("", sentence.rstrip())
+    stripped = without_footnote_marks(sentence.rstrip())
     if stripped.endswith(":") or _ANNOUNCES.search(stripped):
         return True
     return (

@@ -463,3 +463,20 @@ def test_blank_text_has_no_blocks(text: str) -> None:
 )
 def test_heading_text_drops_marks_and_rules(heading: str, words: str) -> None:
     assert heading_text(heading) == words
+
+
+def test_a_sentence_closed_by_a_footnote_reference_is_prose_not_a_heading() -> None:
+    # Read as a short block that does not end like a sentence, it was a heading: never an
+    # answer, and the context of the passages after it.
+    wrapped = textwrap.fill(
+        "The archive holds the packages of each release, and every package in it is built "
+        "from a source package that the archive also holds, so that anyone may rebuild it.",
+        70,
+    )
+    text = (
+        f"Packages\n\n{wrapped}\n\nEvery package in main must comply with the DFSG (Debian "
+        f"Free\nSoftware Guidelines).  [3]\n\n{wrapped}\n"
+    )
+    kinds = {body.split()[0]: kind for kind, body in units(text)}
+    assert kinds["Every"] == "PROSE"
+    assert kinds["Packages"] == "HEADING"
