@@ -290,34 +290,51 @@ def test_an_answer_goes_on_through_every_sentence_leaning_on_it(retriever: Retri
     assert answer.endswith("kernel as it runs.")
 
 
-def test_a_lead_in_takes_the_whole_paragraph_it_introduces(retriever: Retriever) -> None:
-    # The paragraph after the colon is what it introduces, both its sentences; the next
-    # paragraph is not.
-    answer = _span_of(retriever, "The graphics packages have")
-    assert answer.endswith("printed in a box of the correct size.")
-    assert "final" not in answer
+@pytest.mark.parametrize(
+    ("opening", "ending", "left_out"),
+    [
+        # The paragraph after a colon is what it introduces, both its sentences.
+        pytest.param(
+            "The graphics packages have",
+            "printed in a box of the correct size.",
+            "final",
+            id="lead-in-takes-its-paragraph",
+        ),
+        # Over 400 characters with the page's indentation, under 400 as read: the entry comes
+        # whole, up to the sentence that tells the two forms apart.
+        pytest.param(
+            "The harbour office also keeps",
+            "at the beginning of its range.",
+            "quay",
+            id="length-as-read",
+        ),
+        # A question the text asks is answered by what follows it.
+        pytest.param(
+            "Should you use these functions",
+            "compiling it first saves a few calls.",
+            "Flags",
+            id="question-takes-its-answer",
+        ),
+        # "Using it there ..." says why the sentence before it holds.
+        pytest.param(
+            "The double backslash should",
+            "unwanted space after the display.",
+            "Blank lines",
+            id="doing-it-leans-back",
+        ),
+    ],
+)
+def test_an_answer_takes_what_it_needs_and_stops_there(
+    retriever: Retriever, opening: str, ending: str, left_out: str
+) -> None:
+    answer = _span_of(retriever, opening)
+    assert answer.endswith(ending)
+    assert left_out not in answer
 
 
-def test_an_answer_is_as_long_as_it_reads_not_as_its_indentation(retriever: Retriever) -> None:
-    # Over 400 characters with the page's indentation, under 400 as read: the entry comes
-    # whole, up to the sentence that tells the two forms apart.
-    answer = _span_of(retriever, "The harbour office also keeps")
-    assert len(answer) > MAX_ANSWER_CHARS
-    assert answer.endswith("at the beginning of its range.")
-    assert "quay" not in answer
-
-
-def test_a_question_the_text_asks_takes_the_answer_after_it(retriever: Retriever) -> None:
-    answer = _span_of(retriever, "Should you use these functions")
-    assert answer.endswith("compiling it first saves a few calls.")
-    assert "Flags" not in answer
-
-
-def test_a_sentence_opening_on_doing_it_leans_on_the_one_before(retriever: Retriever) -> None:
-    # "Using it there ..." says why the sentence before it holds.
-    answer = _span_of(retriever, "The double backslash should")
-    assert answer.endswith("unwanted space after the display.")
-    assert "Blank lines" not in answer
+def test_the_indented_entry_is_longer_than_the_limit_as_written(retriever: Retriever) -> None:
+    # What makes the "length-as-read" case above a test of reading length.
+    assert len(_span_of(retriever, "The harbour office also keeps")) > MAX_ANSWER_CHARS
 
 
 def test_a_sentence_leaning_back_on_a_heading_does_not_take_it(retriever: Retriever) -> None:
