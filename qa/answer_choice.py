@@ -30,6 +30,7 @@ ANSWER_PASSAGES = 3  # the answer sentence comes from the top passages only
 # How far the answer may lead its best rival, as the verdict reads it: a lead beyond this says
 # nothing more (and a lone candidate sentence leads by this much).
 MAX_MARGIN = 5.0
+_QUALIFIES = re.compile(r"[\"“‘']?(?:note|notice|remember|beware),?\s+that\b", re.IGNORECASE)
 _ASKS = re.compile(r"\?[\"'”’)]*$")  # a sentence ending in a question mark
 
 
@@ -219,7 +220,8 @@ def answer_span(
     - a short one (a fragment) takes its neighbour;
     - one lacking what the question asks for (the date of a "when") takes the nearest
       sentence, at most two away, that has it, if the two together stay short;
-    - and what follows it and leans on it ("This means ...", "If it exists, ...") comes too,
+    - and what follows it and leans on it ("This means ...", "If it exists, ...") or qualifies
+      it ("Note that ...") comes too,
       sentence after sentence while the whole stays short: it is the same thought, often the
       part that answers;
     - a definition list's description, from its first sentence, is read with its term.
@@ -238,7 +240,7 @@ def answer_span(
         first -= 1
     while (
         last + 1 < len(spans)
-        and points_back(text[spans[last + 1].start : spans[last + 1].end])
+        and _goes_on(text[spans[last + 1].start : spans[last + 1].end])
         and short_enough(text, spans[first].start, spans[last + 1].end)
     ):
         last += 1
@@ -299,6 +301,12 @@ def joined_span(
     if not short_enough(text, start, end) and _leads_into_code(retriever, rows, positions[1]):
         end = max(spans[0][1], data.sentences[rows[positions[1]]].end)
     return (start, end) if short_enough(text, start, end) else None
+
+
+def _goes_on(sentence: str) -> bool:
+    """Whether a sentence goes on with the one before: it leans on it ("This means ...") or
+    qualifies it ("Note that ...", "Notice, that newer files don't replace their old copies")."""
+    return points_back(sentence) or bool(_QUALIFIES.match(sentence))
 
 
 def leads_on(sentence: str) -> bool:

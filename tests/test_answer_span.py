@@ -181,6 +181,15 @@ Blank lines are not allowed in displays.
 """
 
 
+UPDATES = """Updating
+
+The update command appends files which are newer than their copy in the archive. Notice, that \
+newer files do not replace their old copies, but are appended to the end of the archive.
+
+Other commands only read the archive.
+"""
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
@@ -198,6 +207,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     (docs / "addresses.txt").write_text(ADDRESSES, encoding="utf-8")
     (docs / "patterns.txt").write_text(PATTERNS, encoding="utf-8")
     (docs / "displays.txt").write_text(DISPLAYS, encoding="utf-8")
+    (docs / "updates.txt").write_text(UPDATES, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
@@ -321,6 +331,13 @@ def test_an_answer_goes_on_through_every_sentence_leaning_on_it(retriever: Retri
             "unwanted space after the display.",
             "Blank lines",
             id="doing-it-leans-back",
+        ),
+        # "Notice, that ..." qualifies the sentence before: the part that answers.
+        pytest.param(
+            "The update command appends",
+            "appended to the end of the archive.",
+            "Other commands",
+            id="a-notice-goes-on",
         ),
     ],
 )
