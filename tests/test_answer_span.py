@@ -190,24 +190,30 @@ Other commands only read the archive.
 """
 
 
+DOCUMENTS = {
+    "tracing.txt": TRACING,
+    "manual.txt": MANUAL,
+    "sizes.txt": SIZES,
+    "tides.txt": TIDES,
+    "networks.txt": NETWORKS,
+    "editors.txt": EDITORS,
+    "kernel.txt": KERNEL,
+    "options.txt": OPTIONS,
+    "addresses.txt": ADDRESSES,
+    "patterns.txt": PATTERNS,
+    "displays.txt": DISPLAYS,
+    "updates.txt": UPDATES,
+}
+
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
     """One small index for every test here: the texts above, chunked and embedded for real."""
     tmp_path = tmp_path_factory.mktemp("answer-span")
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "tracing.txt").write_text(TRACING, encoding="utf-8")
-    (docs / "manual.txt").write_text(MANUAL, encoding="utf-8")
-    (docs / "sizes.txt").write_text(SIZES, encoding="utf-8")
-    (docs / "tides.txt").write_text(TIDES, encoding="utf-8")
-    (docs / "networks.txt").write_text(NETWORKS, encoding="utf-8")
-    (docs / "editors.txt").write_text(EDITORS, encoding="utf-8")
-    (docs / "kernel.txt").write_text(KERNEL, encoding="utf-8")
-    (docs / "options.txt").write_text(OPTIONS, encoding="utf-8")
-    (docs / "addresses.txt").write_text(ADDRESSES, encoding="utf-8")
-    (docs / "patterns.txt").write_text(PATTERNS, encoding="utf-8")
-    (docs / "displays.txt").write_text(DISPLAYS, encoding="utf-8")
-    (docs / "updates.txt").write_text(UPDATES, encoding="utf-8")
+    for name, text in DOCUMENTS.items():
+        (docs / name).write_text(text, encoding="utf-8")
     settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
     build_index(settings, embedder)
     return open_retriever(settings, embedder)
