@@ -221,9 +221,8 @@ def answer_span(
     - one lacking what the question asks for (the date of a "when") takes the nearest
       sentence, at most two away, that has it, if the two together stay short;
     - and what follows it and leans on it ("This means ...", "If it exists, ...") or qualifies
-      it ("Note that ...") comes too,
-      sentence after sentence while the whole stays short: it is the same thought, often the
-      part that answers;
+      it ("Note that ...") comes too, sentence after sentence while the whole stays short: it
+      is the same thought, often the part that answers;
     - a definition list's description, from its first sentence, is read with its term.
     """
     first, last = _standing_alone(retriever, rows, position, traits)
@@ -235,19 +234,19 @@ def answer_span(
     if (
         first > 0
         and data.sentence_kinds[rows[first - 1]] == Kind.TERM
-        and short_enough(text, spans[first - 1].start, spans[last].end)
+        and _short_enough(text, spans[first - 1].start, spans[last].end)
     ):
         first -= 1
     while (
         last + 1 < len(spans)
         and _goes_on(text[spans[last + 1].start : spans[last + 1].end])
-        and short_enough(text, spans[first].start, spans[last + 1].end)
+        and _short_enough(text, spans[first].start, spans[last + 1].end)
     ):
         last += 1
     # What came along may itself be a lead-in: an answer does not stop at its colon.
-    if last + 1 < len(spans) and leads_on(text[spans[last].start : spans[last].end]):
+    if last + 1 < len(spans) and _leads_on(text[spans[last].start : spans[last].end]):
         introduced = _introduced(retriever, rows, last, spans[first].start)
-        if short_enough(text, spans[first].start, spans[introduced].end):
+        if _short_enough(text, spans[first].start, spans[introduced].end):
             last = introduced
     return spans[first].start, spans[last].end
 
@@ -266,8 +265,8 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     kinds = [int(data.sentence_kinds[row]) for row in rows]
     text = data.documents[spans[position].doc_id].text
     last = position + 1
-    while last + 1 < len(spans) and short_enough(text, start, spans[last + 1].end):
-        leading = leads_on(text[spans[last].start : spans[last].end])
+    while last + 1 < len(spans) and _short_enough(text, start, spans[last + 1].end):
+        leading = _leads_on(text[spans[last].start : spans[last].end])
         next_item = kinds[last] == kinds[last + 1] == Kind.LIST_ITEM
         described = kinds[last] == Kind.TERM
         next_entry = kinds[last + 1] == Kind.TERM and Kind.TERM in kinds[position + 1 : last]
@@ -298,9 +297,9 @@ def joined_span(
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     data = retriever.data
     text = data.documents[data.sentences[rows[positions[0]]].doc_id].text
-    if not short_enough(text, start, end) and _leads_into_code(retriever, rows, positions[1]):
+    if not _short_enough(text, start, end) and _leads_into_code(retriever, rows, positions[1]):
         end = max(spans[0][1], data.sentences[rows[positions[1]]].end)
-    return (start, end) if short_enough(text, start, end) else None
+    return (start, end) if _short_enough(text, start, end) else None
 
 
 def _goes_on(sentence: str) -> bool:
@@ -309,7 +308,7 @@ def _goes_on(sentence: str) -> bool:
     return points_back(sentence) or bool(_QUALIFIES.match(sentence))
 
 
-def leads_on(sentence: str) -> bool:
+def _leads_on(sentence: str) -> bool:
     """Whether a sentence needs what follows it to be an answer: a lead-in ("... as follows:")
     or a question the text asks and answers next ("Should you use these module-level functions,
     or should you get the pattern and call its methods yourself? If you're accessing a regex
@@ -317,7 +316,7 @@ def leads_on(sentence: str) -> bool:
     return introduces(sentence) or bool(_ASKS.search(sentence.rstrip()))
 
 
-def short_enough(text: str, start: int, end: int) -> bool:
+def _short_enough(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is short enough for an answer, counted as it is read: a
     man page's indentation and a justified line's padding take no room on the screen."""
     return len(" ".join(text[start:end].split())) <= MAX_ANSWER_CHARS
@@ -341,7 +340,7 @@ def _standing_alone(
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
-    if leads_on(body) and position + 1 < len(spans):
+    if _leads_on(body) and position + 1 < len(spans):
         return position, _introduced(retriever, rows, position, spans[position].start)
     # A sentence leaning on the one before takes it along; a heading before it is not a
     # sentence to lean on ("This manual ..." under the manual's title).
@@ -365,6 +364,6 @@ def _standing_alone(
                 if not has_answer_type(other, traits.wanted, traits.text):
                     continue
                 first, last = min(position, neighbour), max(position, neighbour)
-                if short_enough(text, spans[first].start, spans[last].end):
+                if _short_enough(text, spans[first].start, spans[last].end):
                     return first, last
     return position, position
