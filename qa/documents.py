@@ -170,10 +170,12 @@ def _read_pdf(data: bytes) -> tuple[str, str | None, list[int]]:
 
     from qa.pdf_lines import pages_text_with_gaps
     from qa.pdf_margins import right_edges
+    from qa.pdf_spaces import pdfium_page_texts, respaced_pages
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = pages_text_with_gaps(list(reader.pages), right_edges(data))
+        pages = respaced_pages(pages, pdfium_page_texts(data))
         title = reader.metadata.title if reader.metadata and reader.metadata.title else None
     except Exception as error:  # pypdf raises many types on hostile files; all mean "unreadable"
         raise UnreadableDocument(f"broken PDF: {type(error).__name__}: {error}") from None
