@@ -17,10 +17,12 @@ from qa.sentence_features import (
     SENTENCE_FEATURES,
     SHORT_SENTENCE,
     QuestionTraits,
+    asks_yes_or_no,
     definition_focus,
     expected_answer_type,
     finish,
     has_answer_type,
+    negates,
     points_back,
     sentence_row,
 )
@@ -64,6 +66,7 @@ def traits_of(retriever: Retriever, query: Query) -> QuestionTraits:
         years=query.years,
         wanted=expected_answer_type(query.text),
         focus=definition_focus(query.text),
+        yes_or_no=asks_yes_or_no(query.text),
     )
 
 
@@ -223,7 +226,10 @@ def answer_span(
     - and what follows it and leans on it ("This means ...", "If it exists, ...") or qualifies
       it ("Note that ...") comes too, sentence after sentence while the whole stays short: it
       is the same thought, often the part that answers;
-    - a definition list's description, from its first sentence, is read with its term.
+    - a definition list's description, from its first sentence, is read with its term;
+    - for a yes-or-no question, an answer that says neither no nor "only" takes the sentence
+      after it that does: "Does lscape also rotate the page head?" is answered by "The page
+      head and foot are not affected", after the sentence describing what it rotates.
     """
     first, last = _standing_alone(retriever, rows, position, traits)
     data = retriever.data
@@ -240,6 +246,15 @@ def answer_span(
     while (
         last + 1 < len(spans)
         and _goes_on(text[spans[last + 1].start : spans[last + 1].end])
+        and _short_enough(text, spans[first].start, spans[last + 1].end)
+    ):
+        last += 1
+    # A yes or no is most often said as a negation or a restriction, after the description.
+    if (
+        traits.yes_or_no
+        and last + 1 < len(spans)
+        and not negates(text[spans[first].start : spans[last].end])
+        and negates(text[spans[last + 1].start : spans[last + 1].end])
         and _short_enough(text, spans[first].start, spans[last + 1].end)
     ):
         last += 1

@@ -60,6 +60,15 @@ _POINTS_BACK = re.compile(
     r"|(?:each|all|both|none|some|many|most|either|neither|one)\s+of\s+(?:these|those|them|this|it))\b",
     re.IGNORECASE,
 )
+_POLAR_QUESTION = re.compile(
+    r"(?:can|could|does|do|did|is|are|was|were|should|shall|will|would|may|might|must|has|have"
+    r"|am)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|only|neither|nor|none|nothing|without)\b|n['’]t\b",
+    re.IGNORECASE,
+)
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s*\??\s*$"
     r"|^\s*what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)\s*\??\s*$"
@@ -94,6 +103,17 @@ def has_answer_type(text: str, wanted: str, question: str) -> bool:
         asked = question.lower()
         return any(name.lower() not in asked for name in _NAME.findall(text))
     return bool(_NUMBER.search(text))
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether a question's last sentence asks for yes or no ("Can I ...?", "Does it ...?")."""
+    sentences = re.split(r"(?<=[.!?])\s+", question.strip())
+    return bool(_POLAR_QUESTION.match(sentences[-1]))
+
+
+def negates(sentence: str) -> bool:
+    """Whether a sentence negates or restricts ("not", "never", "cannot", "only")."""
+    return bool(_NEGATION.search(sentence))
 
 
 def points_back(sentence: str) -> bool:
@@ -133,6 +153,7 @@ class QuestionTraits:
     years: set[int]
     wanted: str | None
     focus: frozenset[str]
+    yes_or_no: bool  # the question asks for yes or no ("Can I ...?")
 
 
 def sentence_row(

@@ -19,7 +19,7 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever, open_retriever
-from qa.sentence_features import MAX_ANSWER_CHARS, SENTENCE_FEATURES
+from qa.sentence_features import MAX_ANSWER_CHARS, SENTENCE_FEATURES, asks_yes_or_no, negates
 
 TRACING = """Tracing tools
 
@@ -190,6 +190,19 @@ Other commands only read the archive.
 """
 
 
+ROTATION = """Rotating pages
+
+The rotating package defines a landscape environment in which page bodies are turned through 90 \
+degrees. The page head and foot are not affected.
+
+Other packages rotate single boxes. A box turns about its reference point. The angle is given \
+in degrees.
+
+Plain users cannot read the system journal. Members of the adm group can read it but not \
+change it.
+"""
+
+
 DOCUMENTS = {
     "tracing.txt": TRACING,
     "manual.txt": MANUAL,
@@ -203,6 +216,7 @@ DOCUMENTS = {
     "patterns.txt": PATTERNS,
     "displays.txt": DISPLAYS,
     "updates.txt": UPDATES,
+    "rotation.txt": ROTATION,
 }
 
 
@@ -219,10 +233,10 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> R
     return open_retriever(settings, embedder)
 
 
-def _span_of(retriever: Retriever, opening: str) -> str:
-    """The answer built from the sentence that starts with ``opening``."""
+def _span_of(retriever: Retriever, opening: str, question: str = "what do the scripts do") -> str:
+    """The answer to ``question`` built from the sentence that starts with ``opening``."""
     data = retriever.data
-    traits = traits_of(retriever, retriever.prepare("what do the scripts do"))
+    traits = traits_of(retriever, retriever.prepare(question))
     for row in range(len(data.passages)):
         rows = retriever.sentences_of(row)
         for position, sentence in enumerate(rows):
@@ -355,6 +369,24 @@ def test_an_answer_takes_what_it_needs_and_stops_there(
     assert left_out not in answer
 
 
+def test_a_yes_or_no_question_takes_the_sentence_that_says_no(retriever: Retriever) -> None:
+    # "Does it also ...?" is answered by the restriction after the description, not by the
+    # description alone; a question that asks what it does stops at the description.
+    answer = _span_of(
+        retriever, "The rotating package", "Does the landscape environment also turn the page head?"
+    )
+    assert answer.endswith("The page head and foot are not affected.")
+    what = _span_of(retriever, "The rotating package", "What does the landscape environment do?")
+    assert what.endswith("turned through 90 degrees.")
+    assert "not affected" not in what
+    # The sentence after one that does not say no is not taken for it.
+    turns = _span_of(retriever, "A box turns", "Does a box turn about its centre?")
+    assert turns.endswith("about its reference point.")
+    # An answer that already says no needs nothing more.
+    said = _span_of(retriever, "Plain users cannot", "Can plain users read the system journal?")
+    assert said.endswith("cannot read the system journal.")
+
+
 def test_the_indented_entry_is_longer_than_the_limit_as_written(retriever: Retriever) -> None:
     # What makes the "length-as-read" case above a test of reading length.
     assert len(_span_of(retriever, "The harbour office also keeps")) > MAX_ANSWER_CHARS
@@ -427,3 +459,30 @@ def test_the_better_neighbour_is_on_topic_beside_the_best_else_the_sentence_afte
     # ... the one before (another speaker's quote) stays out.
     assert better_neighbour(pool, scores, 8) is None
     assert better_neighbour(pool, scores, 6) is None  # alone in its passage
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_or_no"),
+    [
+        ("Can I delete a file from a compressed archive?", True),
+        ("xargs mangles file names. Should I use -0 instead?", True),
+        ("Is the extra priority still used?", True),
+        ("What does the landscape environment do?", False),
+        ("Why does it never print afile?", False),
+    ],
+)
+def test_a_question_asks_yes_or_no_by_its_last_sentence(question: str, yes_or_no: bool) -> None:
+    assert asks_yes_or_no(question) is yes_or_no
+
+
+@pytest.mark.parametrize(
+    ("sentence", "says_no"),
+    [
+        ("This option does not operate on compressed archives.", True),
+        ("Versions can only be changed outside of math mode.", True),
+        ("Compressed archives can’t be concatenated.", True),
+        ("Notable changes are listed below.", False),
+    ],
+)
+def test_a_sentence_says_no_by_negating_or_restricting(sentence: str, says_no: bool) -> None:
+    assert negates(sentence) is says_no
