@@ -25,6 +25,7 @@ from qa.lines import (
     is_blank,
     lines_of,
     looks_like_code,
+    starts_citation,
     starts_item,
     starts_roman_item,
 )
@@ -281,7 +282,8 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return True  # a sentence broken by hand after its clauses, as verse is
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
-        return not ENDS_SENTENCE.search(before) and body[:1].islower()
+        goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
+        return not ENDS_SENTENCE.search(before) and goes_on
     if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
     if (

@@ -480,3 +480,36 @@ def test_a_sentence_closed_by_a_footnote_reference_is_prose_not_a_heading() -> N
     kinds = {body.split()[0]: kind for kind, body in units(text)}
     assert kinds["Every"] == "PROSE"
     assert kinds["Packages"] == "HEADING"
+
+
+def test_a_footnote_set_with_a_hanging_indent_is_one_item() -> None:
+    # Its first line at the margin, the rest indented under its words: the indent is the
+    # footnote's, not a new block's (before, the first line alone was a unit, at times a heading).
+    notes = (
+        f"{textwrap.fill(PARAGRAPHS[0], 70)}\n\n"
+        "[2] The relations were previously allowed, but they were\n"
+        "    confusingly defined to mean earlier or equal rather than\n"
+        "    strictly earlier.\n"
+        "\n"
+        "[3] This approach makes dependency resolution much easier. If two\n"
+        "    packages A and B are being upgraded together, both are unpacked.\n"
+    )
+    assert [(kind, reading_text(t)) for kind, t in units(notes)][-3:] == [
+        (
+            "LIST_ITEM",
+            "[2] The relations were previously allowed, but they were confusingly defined to "
+            "mean earlier or equal rather than strictly earlier.",
+        ),
+        ("LIST_ITEM", "[3] This approach makes dependency resolution much easier."),
+        ("LIST_ITEM", "If two packages A and B are being upgraded together, both are unpacked."),
+    ]
+
+
+def test_a_citation_opening_a_wrapped_line_goes_on_with_its_sentence() -> None:
+    sentence = (
+        "The harbour office keeps its tide tables in the format that is described in [2] and "
+        "publishes them each November, together with the list of the dues for every quay."
+    )
+    wrapped = textwrap.fill(sentence, 75)
+    assert "\n[2] and" in wrapped  # the citation opens a wrapped line
+    assert [reading_text(t) for _, t in units(wrapped)] == [sentence]
