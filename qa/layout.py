@@ -43,6 +43,12 @@ _HEADING_MAX_CHARS = 120
 # Wrapped by hand (licences, mail): a line this close to the width that stops mid-sentence goes
 # on into the next, though the next line's first word would have fitted.
 _HAND_WRAP_SHARE = 0.8
+# A line ending on an article, a preposition or a conjunction stops mid-phrase ("... are
+# licensed under the"): neither a heading nor a sentence ends there, so the next line goes on.
+_ENDS_MID_PHRASE = re.compile(
+    r"\s(?:the|a|an|of|to|and|or|nor|for|with|from|into|under|by|than|whose|its|their|your|our"
+    r"|his|her)$"
+)
 
 _FENCE = re.compile(r"(```|~~~)")
 # A line naming a part of the text and nothing else ("CHAPTER I.", "Section 3.") is its heading.
@@ -280,10 +286,15 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return False
     if before.endswith(",") and body[:1].islower() and line.indent == previous.indent:
         return True  # a sentence broken by hand after its clauses, as verse is
+    mid_phrase = (
+        line.indent == previous.indent
+        and _ENDS_MID_PHRASE.search(before) is not None
+        and body[:1].isalnum()
+    )
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
         goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
-        return not ENDS_SENTENCE.search(before) and goes_on
+        return mid_phrase or (not ENDS_SENTENCE.search(before) and goes_on)
     if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
     if (
@@ -293,6 +304,8 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         and body[:1].isalpha()
     ):
         return True  # wrapped by hand, not where the next word stopped fitting
+    if mid_phrase:
+        return True
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
 
 

@@ -15,14 +15,15 @@ ROMAN_NUMERAL = (
 # A part of a text named by a word and its number: "Section 1", "ARTICLE IV", "Rule 3.2", "§ 12".
 DESIGNATION = r"(?:[A-Z][A-Za-z]+[ \t]+|§{1,2}[ \t]*)(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6})"
 _ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
-_CITATION = re.compile(r"\[\d{1,3}\]\s+[a-z]")
-# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv.", a footnote's or a
-# reference's "[3]" (not before a word in lower case: "[2] and ..." is a citation a wrapped
-# sentence goes on with); not "a." (a wrapped line may start with an initial or an
-# abbreviation's last letter).
+_NOTE_NUMBER = r"(?:\[\d{1,3}\]|\(\d{1,3}\))"  # "[3]" or "(3)"
+_CITATION = re.compile(rf"{_NOTE_NUMBER}\s+[a-z]")
+# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv.", a footnote's, a
+# reference's or a subsection's "[3]" or "(3)" (not before a word in lower case: "[2] and ..."
+# is a citation a wrapped sentence goes on with); not "a." (a wrapped line may start with an
+# initial or an abbreviation's last letter).
 _BULLET = re.compile(
     r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)"
-    rf"|{ROMAN_NUMERAL}\.|\[\d{{1,3}}\](?!\s+[a-z]))\s+\S"
+    rf"|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
 )
 PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
 ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
@@ -118,7 +119,7 @@ def starts_roman_item(body: str) -> bool:
 
 def starts_citation(body: str) -> bool:
     """Whether a line's text starts with a citation in the course of a sentence ("[2] and
-    publishes ..."): a number in brackets, then a word in lower case."""
+    publishes ...", "(3) or ..."): a number in brackets, then a word in lower case."""
     return bool(_CITATION.match(body))
 
 

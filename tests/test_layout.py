@@ -417,7 +417,10 @@ def test_a_provision_leading_in_with_a_dash_is_prose_not_a_heading() -> None:
     kinds = dict((body, kind) for kind, body in units(text))
     assert kinds["2 Interpretation"] == "HEADING" and kinds["3 Charges"] == "HEADING"
     assert kinds["In this Order—"] == "PROSE"
-    assert kinds["(2) The charges must be published on the notice board each year, and—"] == "PROSE"
+    # A numbered subsection is an item, as its lettered paragraphs are; never a heading.
+    assert kinds["(2) The charges must be published on the notice board each year, and—"] == (
+        "LIST_ITEM"
+    )
 
 
 def test_reading_text_undoes_line_end_hyphenation_and_layout() -> None:
@@ -513,3 +516,43 @@ def test_a_citation_opening_a_wrapped_line_goes_on_with_its_sentence() -> None:
     wrapped = textwrap.fill(sentence, 75)
     assert "\n[2] and" in wrapped  # the citation opens a wrapped line
     assert [reading_text(t) for _, t in units(wrapped)] == [sentence]
+
+
+def test_a_line_ending_mid_phrase_goes_on_and_a_note_numbered_in_parentheses_is_an_item() -> None:
+    # "... licensed under the" ends neither a heading nor a sentence, though the next word would
+    # have fitted on its line; "(1)" numbers a note as "[1]" does, its hanging lines with it.
+    text = (
+        "Footnotes:\n\n"
+        "(1) GPL-compatible doesn't mean that we're distributing Python under\n"
+        "    the GPL.  All Python licenses, unlike the GPL, let you distribute\n"
+        "    a modified version without making your changes open source.\n\n"
+        "Python software and documentation are licensed under the\n"
+        "Python Software Foundation License Version 2.\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert found[1:] == [
+        (
+            "LIST_ITEM",
+            "(1) GPL-compatible doesn't mean that we're distributing Python under the GPL.",
+        ),
+        (
+            "LIST_ITEM",
+            "All Python licenses, unlike the GPL, let you distribute a modified version without "
+            "making your changes open source.",
+        ),
+        (
+            "PROSE",
+            "Python software and documentation are licensed under the Python Software "
+            "Foundation License Version 2.",
+        ),
+    ]
+
+
+def test_a_short_line_ending_mid_phrase_goes_on_in_wrapped_text() -> None:
+    # In text wrapped at 70 columns a line ending 40 columns short is a paragraph's last, unless
+    # it stops on "the".
+    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS)
+    text = f"{wrapped}\n\nEach release is licensed under the\nPSF License.\n"
+    assert [reading_text(t) for _, t in units(text)][-1] == (
+        "Each release is licensed under the PSF License."
+    )
