@@ -69,8 +69,9 @@ _BLOCKS = {
     "body",
     "html",
     "hr",
-    "br",
 }
+_LINE_BREAK = "\x00"  # where a <br> broke the inline text (whitespace runs collapse around it)
+_BLANK_LINES = re.compile(r"\n{3,}")
 _ANCHOR_SYMBOLS = {"¶", "#", "§", "🔗", "⚓", "link"}
 _DATE_META = (
     "article:published_time",
@@ -99,8 +100,16 @@ class _Writer:
         if value:
             self.inline.append(value)
 
+    def line_break(self) -> None:
+        """A ``<br>``: the block goes on, on a new line. Text set in lines (a README wrapped at
+        72 columns, an address, verse) keeps them, and ``qa.layout`` tells wraps from lines."""
+        self.inline.append(_LINE_BREAK)
+
     def end_block(self) -> None:
-        words = " ".join("".join(self.inline).split())
+        """The inline text gathered so far as a block: whitespace runs as one space, each
+        ``<br>`` a line break, two or more in a row a blank line (a paragraph's end)."""
+        lines = (" ".join(line.split()) for line in "".join(self.inline).split(_LINE_BREAK))
+        words = _BLANK_LINES.sub("\n\n", "\n".join(lines).strip("\n"))
         self.inline.clear()
         if words:  # a list item's marker waits for the item's first words
             self.blocks.append(self.prefix + words)
@@ -255,6 +264,10 @@ def _walk(element: html.HtmlElement, writer: _Writer) -> None:
     if tag == "table":
         writer.end_block()
         _table(element, writer)
+        writer.text(element.tail)
+        return
+    if tag == "br":
+        writer.line_break()
         writer.text(element.tail)
         return
     starts_block = tag in _BLOCKS or tag in _HEADINGS or tag in ("li", "dt", "dd", "tr")

@@ -51,6 +51,10 @@ _ENDS_MID_PHRASE = re.compile(
 )
 
 _FENCE = re.compile(r"(```|~~~)")
+# "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
+_NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
+_MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
+_TILDE_RULE_SHARE = 0.8  # ... and the rule runs most of the title's width
 # A line naming a part of the text and nothing else ("CHAPTER I.", "Section 3.") is its heading.
 _DESIGNATION_LINE = re.compile(rf"{DESIGNATION}\.?")
 _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
@@ -186,7 +190,7 @@ def blocks(text: str) -> list[Block]:
         if is_blank(line):
             close()
             continue
-        if _FENCE.match(body.strip()):
+        if _FENCE.match(body.strip()) and not _rules_a_title(text, group, body):
             close()
             current = owner[index]
             group.append(line)
@@ -217,6 +221,16 @@ def blocks(text: str) -> list[Block]:
             close()
     close(Kind.CODE if fenced else None)
     return _numbered_headings(text, found, {line.start: line.indent for line in lines})
+
+
+def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:
+    """Whether a line of tildes is the rule under the one-line title above it, as plain-text
+    READMEs underline ("Release notes" over "~~~~~~~~~~~~~"), not a Markdown code fence: the
+    rule is about as long as the title."""
+    stripped = rule.strip()
+    if len(group) != 1 or set(stripped) != {"~"}:
+        return False
+    return len(stripped) >= max(_MIN_TILDE_RULE, _TILDE_RULE_SHARE * group[0].width)
 
 
 def _enclosing(listed: list[Entry]) -> list[int]:
@@ -275,6 +289,8 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return True  # the rule under a Setext heading
     if _is_table_row(body) or _is_table_row(before.strip()):
         return False  # each row a unit
+    if _NAMED_LINE.match(before.strip()) and _NAMED_LINE.match(body):
+        return False  # two lines that each name something and say what it is: two entries
     if _wraps_into(text, group, line, width):
         return True  # prose wrapped onto a line dense with symbols ("with ``/<number>'' ...")
     code_before, code_now = looks_like_code(before), looks_like_code(body)

@@ -98,3 +98,18 @@ def test_a_section_ending_in_links_keeps_its_heading_and_paragraph() -> None:
 def test_broken_markup_gives_text_not_an_error() -> None:
     assert html_to_text("<p>Unclosed <b>bold <i>text").text == "Unclosed bold text"
     assert html_to_text("").text == ""
+
+
+def test_text_set_in_lines_keeps_them_and_two_breaks_end_a_paragraph() -> None:
+    # A README shown as a DocBook "literallayout": one line per <br>, a blank line as two. Each
+    # line as a paragraph of its own cut every sentence at the wrap.
+    page = (
+        '<html><body><div class="literallayout"><p><br>'
+        "7. See if it works. Either this works, or it<br>"
+        "bombs out with some complaint.<br><br>"
+        "Important! Do not move the installation.<br></p></div></body></html>"
+    )
+    assert html_to_text(page).text == (
+        "7. See if it works. Either this works, or it\nbombs out with some complaint.\n\n"
+        "Important! Do not move the installation."
+    )

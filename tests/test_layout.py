@@ -556,3 +556,39 @@ def test_a_short_line_ending_mid_phrase_goes_on_in_wrapped_text() -> None:
     assert [reading_text(t) for _, t in units(text)][-1] == (
         "Each release is licensed under the PSF License."
     )
+
+
+def test_a_title_underlined_with_tildes_is_a_heading_and_a_short_tilde_line_a_fence() -> None:
+    # Plain-text documents rule their fourth-level titles with tildes; read as a Markdown fence,
+    # "~~~~" made everything up to the next such title code.
+    text = (
+        "5.6.12.1. Epochs should be used sparingly\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n\n"
+        "Epochs should not be used when a package needs to be rolled back.\n\n"
+        "5.6.12.2. Special version conventions\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n\n"
+        "Example:\n~~~\nversion = 2.3+really2.2-1\n~~~\n"
+    )
+    assert [(kind, reading_text(t)) for kind, t in units(text)] == [
+        ("HEADING", "5.6.12.1. Epochs should be used sparingly " + "~" * 41),
+        ("PROSE", "Epochs should not be used when a package needs to be rolled back."),
+        ("HEADING", "5.6.12.2. Special version conventions " + "~" * 37),
+        ("PROSE", "Example:"),
+        ("CODE", "version = 2.3+really2.2-1"),
+    ]
+
+
+def test_lines_that_each_name_something_after_a_dash_are_entries_not_a_wrap() -> None:
+    # A list of modules looks wrapped (lines of like length, none ending a sentence), but each
+    # line names something and says what it is.
+    modules = "\n".join(
+        f"{name} - interface for the XSLT {what} handling and its support functions"
+        for name, what in [
+            ("attributes", "attribute"),
+            ("documents", "document"),
+            ("namespaces", "namespace"),
+            ("keys", "key"),
+            ("numbers", "number"),
+        ]
+    )
+    assert len(units(modules)) == 5
