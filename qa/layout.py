@@ -220,7 +220,8 @@ def blocks(text: str) -> list[Block]:
         elif index + 1 == len(lines):
             close()
     close(Kind.CODE if fenced else None)
-    return _numbered_headings(text, found, {line.start: line.indent for line in lines})
+    indents = {line.start: line.indent for line in lines}
+    return _displays(text, _numbered_headings(text, found, indents), indents)
 
 
 def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:
@@ -278,6 +279,25 @@ def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -
             and indents.get(after.start, 0) > 0
         ):
             found[index] = replace(block, kind=Kind.HEADING)
+    return found
+
+
+def _displays(text: str, found: list[Block], indents: dict[int, int]) -> list[Block]:
+    """``found`` with the lines set out under a lead-in read as code, not as headings: "For
+    example:" over an indented "rsync -ai foo/ bar/" or "Provides: mail-transport-agent" shows
+    examples. Short and without a full stop, each looked like a title, and as the heading of
+    the passages after it, stood in for their section's."""
+    lead_indent: int | None = None  # the indent of the lead-in the current display follows
+    for index, block in enumerate(found):
+        indent = indents.get(block.start, 0)
+        if block.kind == Kind.HEADING and lead_indent is not None and indent > lead_indent:
+            found[index] = replace(block, kind=Kind.CODE)
+        elif block.kind in (Kind.PROSE, Kind.LIST_ITEM) and introduces(
+            text[block.start : block.end]
+        ):
+            lead_indent = indent
+        elif block.kind != Kind.CODE or indent <= (lead_indent or 0):
+            lead_indent = None
     return found
 
 

@@ -592,3 +592,26 @@ def test_lines_that_each_name_something_after_a_dash_are_entries_not_a_wrap() ->
         ]
     )
     assert len(units(modules)) == 5
+
+
+def test_examples_set_out_under_a_lead_in_are_code_not_headings() -> None:
+    # Short and without a full stop, each example looks like a title; as one, it became the
+    # heading of the passages after it. The subsection title after them is still a heading.
+    text = (
+        "The script may be called in the following ways:\n\n"
+        "   prerm remove\n\n"
+        "   $ prerm failed-upgrade\n\n"
+        "   prerm upgrade new-version\n\n"
+        "It must not fail.\n\n"
+        "Error unwind\n\n"
+        "The script is called again.\n"
+    )
+    assert units(text) == [
+        ("PROSE", "The script may be called in the following ways:"),
+        ("CODE", "prerm remove"),
+        ("CODE", "$ prerm failed-upgrade"),
+        ("CODE", "prerm upgrade new-version"),
+        ("PROSE", "It must not fail."),
+        ("HEADING", "Error unwind"),
+        ("PROSE", "The script is called again."),
+    ]
