@@ -26,6 +26,7 @@ _MAX_INLINE_TERM = 30  # a term written before the gap on its description's firs
 _CENTRED = 2.0  # lines whose middles are this close are centred text, not a term over its body
 _CENTRED_INDENT = 10  # ... when they stand well away from the margin, as centred lines do
 _GAP = re.compile(r"\S(\s{3,})(?=\S)")  # the gap after an inline term
+_NARROW_GAP = re.compile(r"\S+( {1,2})(?=\S)")  # after a term that nearly fills its column
 _NOT_A_TERM_END = re.compile(r"""[.!?:;,{(\\]["'”’)\]]*$""")  # sentences, lead-ins, code
 _PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|%|In \[\d+\]:)(?:\s|$)")
 
@@ -51,14 +52,23 @@ def entries(text: str, lines: list[Line]) -> list[Entry]:
     body is a section heading (a man page's NAME, DESCRIPTION), whose body holds the lists."""
     written = [line.indent for line in lines if not is_blank(line)]
     base = min(written) if written else 0
-    found = []
-    for index, line in enumerate(lines):
-        if is_blank(line) or line.indent <= base or not _starts_block(text, lines, index):
-            continue
-        entry = _entry_at(text, lines, index)
-        if entry is not None:
-            found.append(entry)
-    return found
+    starts = [
+        index
+        for index, line in enumerate(lines)
+        if not is_blank(line) and line.indent > base and _starts_block(text, lines, index)
+    ]
+    found = {index: entry for index in starts if (entry := _entry_at(text, lines, index))}
+    # Where the list's other terms set their descriptions: a term that nearly fills that column
+    # is left one or two spaces before its description ("rates  Prints ..." beside "opt    ...").
+    columns = {
+        (lines[entry.term].indent, entry.body_indent)
+        for entry in found.values()
+        if entry.body_start < lines[entry.term].end
+    }
+    for index in starts:
+        if index not in found and (entry := _narrow_entry_at(text, lines, index, columns)):
+            found[index] = entry
+    return [found[index] for index in sorted(found)]
 
 
 def _starts_block(text: str, lines: list[Line], index: int) -> bool:
@@ -116,6 +126,25 @@ def _centred(line: Line, following: Line) -> bool:
 def _middle(line: Line) -> float:
     """The column a line's text is centred on."""
     return (line.indent + line.width) / 2
+
+
+def _narrow_entry_at(
+    text: str, lines: list[Line], index: int, columns: set[tuple[int, int]]
+) -> Entry | None:
+    """The entry at ``index`` whose one-word term is followed by one or two spaces only, if its
+    description starts at a column the list's other terms use (``columns``: term indent and
+    description column) and its next line goes on at that column: a line of prose whose second
+    word happens to start there has no next line indented under that word."""
+    line = lines[index]
+    body = line.text(text)
+    gap = None if starts_item(body) or _PROMPT.match(body) else _NARROW_GAP.match(body)
+    if gap is None or _NOT_A_TERM_END.search(body[: gap.start(1)]) or body.endswith(":"):
+        return None  # a line ending in ":" leads into the lines indented under it
+    column = line.indent + gap.end(1)
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if (line.indent, column) not in columns or following is None or following.indent != column:
+        return None
+    return _with_body(lines, index, line.start + gap.start(1), line.start + gap.end(1), column)
 
 
 def _with_body(lines: list[Line], index: int, term_end: int, body_start: int, column: int) -> Entry:

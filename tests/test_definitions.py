@@ -198,3 +198,33 @@ def test_a_list_right_under_its_lead_in_starts_with_an_entry_like_the_rest() -> 
     # ... but a deeper line after one that is not a lead-in goes on with it.
     hours = "   Opening hours are posted at the gate\n       Monday     eight until six\n"
     assert not any(kind == "TERM" for kind, _ in units(hours))
+
+
+DEBUG_OPTIONS = """NAME
+       find - search for files
+
+DESCRIPTION
+       Valid debug options include
+
+              opt    Prints  diagnostic  information relating to the optimisa‐
+                     tion of the expression tree; see the -O option.
+
+              rates  Prints a summary indicating how often each predicate suc‐
+                     ceeded or failed.
+
+              Report any other issue via the form at the bug tracker:
+                     <https://savannah.gnu.org/bugs/?group=findutils>
+"""
+
+
+def test_a_term_that_nearly_fills_its_column_is_a_term_where_its_list_sets_that_column() -> None:
+    # "rates" leaves two spaces before its description, fewer than a term's gap usually is;
+    # "opt" shows the column, and the description's next line keeps to it. A lead-in whose
+    # second word happens to start at that column is no term.
+    found = units(DEBUG_OPTIONS)
+    assert ("TERM", "rates") in found
+    assert (
+        "PROSE",
+        "Prints a summary indicating how often each predicate succeeded or failed.",
+    ) in (found)
+    assert not any(kind == "TERM" and text == "Report" for kind, text in found)
