@@ -38,10 +38,16 @@ _FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search", "complement
 # class or id words that name page furniture in the generators people use (Sphinx, DocBook,
 # MkDocs, Javadoc, WordPress, news sites); matched as whole words of the attribute.
 _FURNITURE_WORDS = re.compile(
-    r"(?:^|[\s_-])(?:nav|navbar|navheader|navfooter|navigation|menu|breadcrumbs?|sidebar|"
+    r"(?:^|[\s_-])(?:nav|navbar|navheader|navfooter|navigation|menu|breadcrumbs?|"
     r"sphinxsidebar|related|toc|tocwrapper|footer|site-header|skip|cookie|share|social|"
     r"headerlink|copybutton|copy-button|advert|ads|banner|switchers|searchbox)(?:$|[\s_-])",
     re.IGNORECASE,
+)
+# A sidebar beside a page's text is furniture (a blog's widgets); one inside it is a box of the
+# text's own (DocBook's <sidebar>: "BACK TO BASICS", "CULTURE" notes in a manual's sections).
+_SIDEBAR = re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)
+_TEXT_BODY_WORDS = re.compile(
+    r"(?:^|\s)(?:section|sect[1-5]|chapter|appendix|preface|refentry)(?:$|\s)", re.IGNORECASE
 )
 _MAIN_SELECTORS = (
     "//main",
@@ -189,9 +195,22 @@ def _is_furniture(element: html.HtmlElement) -> bool:
     marks = f"{element.get('class') or ''} {element.get('id') or ''}"
     if marks.strip() and _FURNITURE_WORDS.search(marks) and element.tag not in ("body", "html"):
         return True
+    if _SIDEBAR.search(marks):
+        return not _in_text_body(element)
     # A self-link elsewhere ("#" beside a term, a figure).
     if element.tag == "a" and (element.get("href") or "").startswith("#"):
         return (element.text_content() or "").strip() in _ANCHOR_SYMBOLS
+    return False
+
+
+def _in_text_body(element: html.HtmlElement) -> bool:
+    """Whether ``element`` sits inside the page's text: an article, the main element, or a
+    section or chapter as DocBook and similar generators mark them."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("article", "main", "section") or (ancestor.get("role") == "main"):
+            return True
+        if _TEXT_BODY_WORDS.search(ancestor.get("class") or ""):
+            return True
     return False
 
 

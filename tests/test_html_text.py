@@ -113,3 +113,21 @@ def test_text_set_in_lines_keeps_them_and_two_breaks_end_a_paragraph() -> None:
         "7. See if it works. Either this works, or it\nbombs out with some complaint.\n\n"
         "Important! Do not move the installation."
     )
+
+
+def test_a_sidebar_inside_a_section_is_text_and_one_beside_the_article_is_furniture() -> None:
+    # DocBook sets a manual's "BACK TO BASICS" boxes as <div class="sidebar"> in the section; a
+    # blog's sidebar of widgets stands beside the article.
+    page = (
+        "<html><body>"
+        '<div class="section"><h2>6.1. Filling in the sources.list file</h2>'
+        "<p>Each active line of the file describes a package source.</p>"
+        '<div class="sidebar"><p class="title"><b>BACK TO BASICS Package sources</b></p>'
+        "<p>A package source is a place where packages can be found and downloaded.</p></div>"
+        "</div>"
+        '<div class="sidebar widget-area"><p>Subscribe to our newsletter for weekly tips.</p></div>'
+        "</body></html>"
+    )
+    text = html_to_text(page).text
+    assert "A package source is a place where packages can be found" in text
+    assert "newsletter" not in text
