@@ -25,6 +25,7 @@ from qa.lines import (
     is_blank,
     lines_of,
     looks_like_code,
+    plain_word_share,
     starts_citation,
     starts_item,
     starts_roman_item,
@@ -43,6 +44,12 @@ _HEADING_MAX_CHARS = 120
 # Wrapped by hand (licences, mail): a line this close to the width that stops mid-sentence goes
 # on into the next, though the next line's first word would have fitted.
 _HAND_WRAP_SHARE = 0.8
+# Words a line needs to be a sentence's start that goes on in lower case on the next line (a
+# list of names, "libc6" over "libfoo", is no sentence).
+_SENTENCE_WORDS = 3
+_LABELLED = re.compile(r"[\w&.-]+(?: [\w&.-]+){0,2}:\s")  # a short label, a colon, its text
+_COLUMN_GAP = "   "  # runs of spaces this long align a table's columns
+_PLAIN_SHARE = 0.5  # of a line's words, how many must be plain words for it to be prose
 # A line ending on an article, a preposition or a conjunction stops mid-phrase ("... are
 # licensed under the"): neither a heading nor a sentence ends there, so the next line goes on.
 _ENDS_MID_PHRASE = re.compile(
@@ -330,7 +337,8 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
         goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
-        return mid_phrase or (not ENDS_SENTENCE.search(before) and goes_on)
+        ends = ENDS_SENTENCE.search(before)
+        return mid_phrase or (not ends and goes_on and not _alike(before.strip(), body))
     if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
         return False  # an indented block starts (a quotation, an example, an option's text)
     if (
@@ -342,7 +350,31 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return True  # wrapped by hand, not where the next word stopped fitting
     if mid_phrase:
         return True
+    if line.indent == previous.indent and _sentence_goes_on(before.strip(), body):
+        return True  # a sentence broken where its writer chose ("We must have documentation")
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+
+
+def _sentence_goes_on(before: str, body: str) -> bool:
+    """Whether ``body`` goes on with the sentence ``before`` started, wherever the line broke:
+    ``before`` is words (three or more, mostly plain ones) that end no sentence and ``body``
+    goes on in lower case. Two lines that start alike ("make install ..." over "make clean
+    ...") or are laid out alike (``_alike``) are lines of a list, not a sentence's halves."""
+    if ENDS_SENTENCE.search(before) or not body[:1].islower() or _alike(before, body):
+        return False
+    words = before.split()
+    if len(words) < _SENTENCE_WORDS or words[0] == body.split()[0]:
+        return False
+    return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+
+
+def _alike(before: str, body: str) -> bool:
+    """Whether two lines are laid out as the rows of a table or of labelled fields are: columns
+    aligned with runs of spaces, or a short label and a colon on each ("method: ..." over
+    "crc: ...")."""
+    if _COLUMN_GAP in before or _COLUMN_GAP in body:
+        return True
+    return bool(_LABELLED.match(before) and _LABELLED.match(body))
 
 
 def _ends_on_a_numeral(before: str, body: str) -> bool:

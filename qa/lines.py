@@ -106,6 +106,12 @@ def _plain_words(line: str) -> int:
     return sum(1 for word in line.split() if _PLAIN_WORD.fullmatch(word))
 
 
+def plain_word_share(line: str) -> float:
+    """The share of a line's words that are plain lower-case words, as prose is written in."""
+    words = line.split()
+    return _plain_words(line) / len(words) if words else 0.0
+
+
 def _symbol_share(line: str) -> float:
     words = _MANUAL_REFERENCE.sub(r"\1 \2", _WORDS_IN_BRACKETS.sub(r"\1", line))
     visible = [c for c in words if not c.isspace()]

@@ -615,3 +615,27 @@ def test_examples_set_out_under_a_lead_in_are_code_not_headings() -> None:
         ("HEADING", "Error unwind"),
         ("PROSE", "The script is called again."),
     ]
+
+
+def test_a_sentence_broken_where_its_writer_chose_goes_on_and_lines_of_a_table_do_not() -> None:
+    # Markdown writers break lines at will ("semantic line breaks"); a line that ends no
+    # sentence and a next line in lower case are one sentence, in text wrapped at 70 columns as
+    # in any other. Labelled fields, commands and aligned columns stay lines of their own.
+    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS * 3)
+    text = (
+        f"{wrapped}\n\n"
+        "We must have documentation\nthat is suitable for beginners.\n\n"
+        "method: compression method\ncrc: the checksum of the data\n\n"
+        "make install copies the files into place\nmake clean removes what the build made\n\n"
+        "tar -cvf etc.tar /etc\nor with compression\n\n"
+        "day of month   0-31\nmonth          0-12\n"
+    )
+    found = [reading_text(t) for _, t in units(text)]
+    assert "We must have documentation that is suitable for beginners." in found
+    assert "method: compression method" in found and "crc: the checksum of the data" in found
+    assert "make install copies the files into place" in found
+    assert "tar -cvf etc.tar /etc" in found
+    assert "month 0-12" in found
+    # The same holds in a short text, whose width cannot be told.
+    fields = "method: compression method\ncrc: the checksum of the data\n"
+    assert len(units(fields)) == 2
