@@ -335,7 +335,8 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         and body[:1].isalnum()
     )
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
-        # line stops mid-sentence and the next goes on in lower case (a short wrapped text)
+        # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short
+        # wrapped text) and the two not laid out as a table's rows
         goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
         ends = ENDS_SENTENCE.search(before)
         return mid_phrase or (not ends and goes_on and not _alike(before.strip(), body))
