@@ -205,7 +205,7 @@ def create_api(qa: QAApp) -> FastAPI:
             **_WRITE_ERRORS,
             **_UNREADABLE_BODY,
             **_error(413, "Upload over QA_MAX_UPLOAD_MB (all files of one request together)"),
-            **_error(415, "No file of a type we read (.txt .md .html .htm .pdf .docx)"),
+            **_error(415, "No file of a type we read (.txt .md .rst .html .htm .pdf .docx)"),
             422: {
                 "model": ErrorOut | ValidationErrorOut,
                 "description": "No file could be read (reasons in detail), or a field is invalid",

@@ -1,8 +1,8 @@
 """Reading files of each supported format into ``Document`` objects with their metadata.
 
-The text of a ``Document`` is what citation offsets point into; for ``.txt`` and ``.md`` it is the
-file's own text (decoded by ``qa.encodings``) less the running headers and footers of a text laid
-out in pages (``qa.paged_text``), for other formats the text extracted from them.
+The text of a ``Document`` is what citation offsets point into; for ``.txt``, ``.md`` and ``.rst``
+it is the file's own text (decoded by ``qa.encodings``) less the running headers and footers of a
+text laid out in pages (``qa.paged_text``), for other formats the text extracted from them.
 A reader failing for any reason fails that one file, with the reason (``UnreadableDocument``).
 """
 
@@ -30,7 +30,7 @@ from qa.pdf_text import pdf_text_with_pages
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = {".txt", ".md"}
+TEXT_SUFFIXES = {".txt", ".md", ".rst"}  # read as plain text: the layout reads their markup
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 _TITLE_MAX = 200

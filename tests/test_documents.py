@@ -87,7 +87,7 @@ def _load(tmp_path: Path, name: str, data: bytes) -> Document:
     return parse_document(path.read_bytes(), path.relative_to(tmp_path).as_posix())
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".md"])
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".rst"])
 def test_text_file_text_is_the_file_text_exactly(tmp_path: Path, suffix: str) -> None:
     """Citation offsets point into the file itself, so not a byte may change."""
     text = "# Ofsted report\r\n\nPublished 29 March 2016\n\n  Indented “quoted” line — café\t \n"
@@ -246,7 +246,7 @@ def test_bad_file_raises_unreadable_document_with_reason(
 
 def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> None:
     names = [
-        "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT",
+        "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT", "k.rst",
         "h.rtf", "i.doc", "README", ".hidden.txt", ".git/config.md", "sub/.cache/j.md",
     ]  # fmt: skip
     for name in names:
@@ -254,7 +254,7 @@ def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> Non
         (tmp_path / name).write_text("x")
     (tmp_path / "folder.txt").mkdir()  # a directory with a document-like name
     found = [p.relative_to(tmp_path).as_posix() for p in iter_document_paths(tmp_path)]
-    assert found == ["a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT"]
+    assert found == ["a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "k.rst", "sub/g.TXT"]
 
 
 def test_doc_id_is_stable_per_source_and_survives_edits(tmp_path: Path) -> None:

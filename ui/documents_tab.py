@@ -154,7 +154,7 @@ def build_documents_tab(blocks: gr.Blocks, qa: QAApp) -> None:
         elem_id="qa-token",
     )
     files = gr.File(
-        label="Add documents (.txt, .md, .html, .pdf, .docx; several at once)",
+        label="Add documents (.txt, .md, .rst, .html, .pdf, .docx; several at once)",
         file_count="multiple",
         file_types=sorted(SUPPORTED_SUFFIXES),
         type="filepath",
