@@ -190,17 +190,30 @@ def _docx_paragraph(paragraph: Any) -> str:
     return f"- {words}" if words and "List" in style else words
 
 
+def _docx_table_rows(table: Any) -> list[str]:
+    """A Word table's rows, a row a line: its cells between bars, or a one-cell row's text."""
+    rows = []
+    for row in table.rows:  # tables hold text too (figures, ratings)
+        cells = [" ".join(cell.text.split()).replace("|", "/") for cell in row.cells]
+        rows.append("| " + " | ".join(cells) + " |" if len(cells) > 1 else cells[0])
+    return rows
+
+
 def _read_docx(data: bytes) -> tuple[str, str | None]:
     import docx
+    import docx.table
 
     check_zip(data)  # before python-docx inflates anything: zip bombs are refused here
     try:
         document = docx.Document(io.BytesIO(data))
-        paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
-        for table in document.tables:  # tables hold text too (figures, ratings): a row a line
-            for row in table.rows:
-                cells = [" ".join(cell.text.split()).replace("|", "/") for cell in row.cells]
-                paragraphs.append("| " + " | ".join(cells) + " |" if len(cells) > 1 else cells[0])
+        paragraphs: list[str] = []
+        # In the document's order: a table is read under the heading and after the paragraph
+        # that introduce it ("Ratings by borough:"), as the reader sees it.
+        for item in document.iter_inner_content():
+            if isinstance(item, docx.table.Table):
+                paragraphs.extend(_docx_table_rows(item))
+            else:
+                paragraphs.append(_docx_paragraph(item))
     except Exception as error:  # zip, XML and zlib errors alike mean "unreadable"
         raise UnreadableDocument(f"broken .docx: {type(error).__name__}: {error}") from None
     text = "\n\n".join(p for p in paragraphs if p.strip())

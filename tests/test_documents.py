@@ -279,3 +279,24 @@ def test_seed_documents_load_with_their_dates() -> None:
     assert len({d.doc_id for d in documents}) == 5
     published = {date.fromisoformat(d.published) for d in documents if d.published}
     assert {date(2016, 3, 29), date(2019, 10, 15), date(2019, 10, 16)} <= published
+
+
+def test_a_word_table_is_read_where_it_stands(tmp_path: Path) -> None:
+    # Under the paragraph that introduces it, not after the document's last paragraph.
+    document = docx.Document()
+    document.add_paragraph("Ratings by borough:")
+    table = document.add_table(rows=2, cols=2)
+    for row, (borough, rating) in zip(
+        table.rows, [("Westminster", "outstanding"), ("Hammersmith", "good")], strict=True
+    ):
+        row.cells[0].text, row.cells[1].text = borough, rating
+    document.add_paragraph("The inspectors will return in 2019.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+
+    text = _load(tmp_path, "ratings.docx", buffer.getvalue()).text
+
+    assert text == (
+        "Ratings by borough:\n\n| Westminster | outstanding |\n\n| Hammersmith | good |\n\n"
+        "The inspectors will return in 2019."
+    )
