@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from itertools import pairwise
 
-from qa.definitions import STEP, Entry, entries
+from qa.definitions import Entry, entries
 from qa.lines import (
     DESIGNATION,
     ENDS_SENTENCE,
@@ -31,15 +31,10 @@ from qa.lines import (
     starts_roman_item,
 )
 from qa.text import introduces, without_footnote_marks
+from qa.wrap_widths import line_wrap_widths
 
 # A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
 _WRAP_SLACK = 2
-_MIN_WRAP_WIDTH = 40  # narrower columns are tables or verse, not wrapped prose
-_MAX_WRAP_WIDTH = 160  # lines wider than this were not wrapped by hand or by a formatter
-_MIN_WRAP_EVIDENCE = 4  # lines that continue, needed before a text is judged wrapped
-_CONTINUING_SHARE = 0.25  # of all lines, how many must run on into the next line
-_WRAPPED_SHARE = 0.6  # of those, how many must end near the width
-_MID_SENTENCE_SHARE = 0.25  # ... and how many must end mid-sentence
 _HEADING_MAX_CHARS = 120
 # Wrapped by hand (licences, mail): a line this close to the width that stops mid-sentence goes
 # on into the next, though the next line's first word would have fitted.
@@ -115,34 +110,6 @@ class Block:
     within: int = -1  # the entry whose description holds that entry, when entries nest
 
 
-def wrap_width(text: str, lines: list[Line]) -> int | None:
-    """The width the text was wrapped at, or None if it was not hard-wrapped.
-
-    Judged on the lines followed by another line of the same paragraph (the only places a wrap
-    can be): in wrapped text most of them end mid-sentence and close to one width."""
-    widths = []
-    mid_sentence = 0
-    written = sum(1 for line in lines if not is_blank(line))
-    for line, following in zip(lines, lines[1:], strict=False):
-        if is_blank(line) or is_blank(following) or looks_like_code(line.text(text)):
-            continue
-        if following.indent >= line.indent + STEP:
-            written -= 1  # a term and its description, a lead-in and its example: no wrap can be
-            continue
-        widths.append(line.width)
-        mid_sentence += not ENDS_SENTENCE.search(line.text(text))
-    if len(widths) < max(_MIN_WRAP_EVIDENCE, _CONTINUING_SHARE * written):
-        return None
-    ordered = sorted(widths)
-    width = ordered[int(0.9 * (len(ordered) - 1))]
-    if not _MIN_WRAP_WIDTH <= width <= _MAX_WRAP_WIDTH:
-        return None
-    near = sum(1 for w in widths if w >= width - 20) / len(widths)
-    if near < _WRAPPED_SHARE or mid_sentence / len(widths) < _MID_SENTENCE_SHARE:
-        return None
-    return width
-
-
 def _first_word_length(text: str, line: Line) -> int:
     body = line.text(text).strip()
     return len(body.split(None, 1)[0]) if body else 0
@@ -153,7 +120,7 @@ def blocks(text: str) -> list[Block]:
     code blocks and definition-list terms, each with its kind; a block inside a definition-list
     entry carries the entry's number (``qa.definitions``)."""
     lines = lines_of(text)
-    width = wrap_width(text, lines)
+    widths = line_wrap_widths(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
     for number, entry in enumerate(listed):
@@ -167,7 +134,7 @@ def blocks(text: str) -> list[Block]:
 
     def close(kind: Kind | None = None) -> None:
         if group:
-            found_kind = kind or _kind(text, group, width)
+            found_kind = kind or _kind(text, group)
             start = group[0].start
             if current >= 0 and kind is None:
                 entry = listed[current]
@@ -218,7 +185,9 @@ def blocks(text: str) -> list[Block]:
             if entry.body_start >= line.end:
                 continue
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
-        elif group and (owner[index] != current or not _continues(text, group, line, width)):
+        elif group and (
+            owner[index] != current or not _continues(text, group, line, widths[index])
+        ):
             close()
         current = owner[index]
         group.append(line)
@@ -411,7 +380,7 @@ def _is_table_row(body: str) -> bool:
     return bars or body.count(" | ") >= 2 or body.count("\t") >= 2
 
 
-def _kind(text: str, group: list[Line], width: int | None) -> Kind:
+def _kind(text: str, group: list[Line]) -> Kind:
     first = group[0].text(text).strip()
     if _is_table_row(first):
         return Kind.TABLE_ROW

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from qa.chunking import chunk_text, split_units
 from qa.documents import title_from_text
-from qa.layout import Kind, blocks, heading_text, lines_of, wrap_width
+from qa.layout import Kind, blocks, heading_text, lines_of
 from qa.lines import looks_like_code
 from qa.reading import reading_text
+from qa.wrap_widths import line_wrap_widths, wrap_width
 
 PARAGRAPHS = [
     "Hammersmith and Fulham has retained its good rating by Ofsted, and inspectors said there "
@@ -44,6 +45,29 @@ def test_the_same_content_wrapped_at_other_widths_gives_the_same_sentences() -> 
     for width in (50, 66, 72, 79):
         wrapped = "\n\n".join(textwrap.fill(p, width) for p in PARAGRAPHS)
         assert [reading_text(t) for _, t in units(wrapped)] == expected, width
+
+
+def test_a_stretch_wrapped_narrower_than_the_rest_is_read_as_paragraphs() -> None:
+    # A licence bundle: a preface wrapped at 50 columns, then terms wrapped at 79. Against the
+    # text's one width (the terms'), every preface line would end "well short" and stand alone.
+    preface = [textwrap.fill(p, 50) for p in PARAGRAPHS]
+    item = textwrap.fill(
+        "1. Your application must have material additional functionality, beyond the "
+        "included portions of the kit, and must be distributed in object code form only.",
+        50,
+        initial_indent="  ",
+        subsequent_indent="    ",  # a hanging indent two columns short of the item's text
+    )
+    terms = "\n\n".join(textwrap.fill(p * 4, 79) for p in PARAGRAPHS)
+    text = "\n\n".join([*preface[:2], item, preface[2], terms])
+    lines = lines_of(text)
+    narrow, wide = line_wrap_widths(text, lines)[0], line_wrap_widths(text, lines)[-1]
+    assert narrow is not None and wide is not None and narrow < wide
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert ("PROSE", reading_text(PARAGRAPHS[0])) in found
+    assert ("PROSE", "Westminster was judged outstanding again.") in found
+    assert ("LIST_ITEM", reading_text(item)) in found
+    assert "HEADING" not in {kind for kind, _ in found}
 
 
 def test_unwrapped_text_keeps_each_line_break_as_a_boundary() -> None:
