@@ -64,9 +64,14 @@ class QuestionFacts:
         question_words = [
             w.removesuffix("'s") for w in words(query.expanded) if w not in STOPWORDS and len(w) > 1
         ]
-        stems = [stem(w) for w in question_words]
+        # A short form the documents never write ("EPL") is known when they write its long form
+        # ("Eclipse Public License"): it is not a word they miss.
+        vocabulary = retriever.vocabulary
+        explained = {s for asked, _ in query.aliases for s in asked if s not in vocabulary}
+        explained |= query.shortened
+        stems = [s for s in map(stem, question_words) if s not in explained]
         weights = [retriever.idf(s) for s in stems]
-        known = sum(w for s, w in zip(stems, weights, strict=True) if s in retriever.vocabulary)
+        known = sum(w for s, w in zip(stems, weights, strict=True) if s in vocabulary)
         names = {
             w.lower().removesuffix("'s").removesuffix("’s")
             for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded)
@@ -76,7 +81,7 @@ class QuestionFacts:
             stems,
             weights,
             known / (sum(weights) or 1.0),
-            any(stem(name) not in retriever.vocabulary for name in names),
+            any(stem(name) not in vocabulary and stem(name) not in explained for name in names),
             bool(query.years - retriever.corpus_years),
         )
 

@@ -1,20 +1,33 @@
 """Abbreviations learned from the corpus itself, so "RBKC" finds "Royal Borough of Kensington and
 Chelsea" and "H&F" finds "Hammersmith and Fulham" without a hand-written list.
 
-Two sources, both read from the documents:
-- definitions written as ``Long Form (ABBR)``, accepted when the abbreviation's letters are the
-  initials of the long form's words (a simplified Schwartz–Hearst check);
+Three sources, all read from the documents:
+- definitions written as ``Long Form (ABBR)`` or, as agreements write them, ``Long Form
+  ("ABBR")``, accepted when the abbreviation's letters are the initials of the long form's words
+  (a simplified Schwartz–Hearst check);
 - capitalised pairs joined by "and" or "&" ("Hammersmith and Fulham"), which people shorten to
-  their initials with an ampersand ("H&F").
+  their initials with an ampersand ("H&F");
+- names the documents repeat in capitalised words ("Eclipse Public License"), which readers
+  shorten to their initials ("EPL") though the documents never do. Only a question's word in
+  capitals is read this way, and only to know it is no stranger (``shortened_names``).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_DEFINITION = re.compile(r"\(([A-Za-z][A-Za-z&]{1,9})\)")
+_DEFINITION = re.compile(r"""\(\s*["“']?([A-Za-z][A-Za-z&]{1,9})["”']?\s*\)""")
+# A run of capitalised words, minor words allowed between them: "Python Software Foundation",
+# "Corporation for National Research Initiatives".
+_CAPITALISED_RUN = re.compile(
+    r"\b[A-Z][a-z]+(?:\s+(?:(?:of|for|and|the|on|in|to|&)\s+)?[A-Z][a-z]+)+"
+)
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")  # a question's word in capitals
+_NAME_WORDS = 6  # the most capitalised words a name shortened to initials has
+_NAME_REPEATS = 2  # how often the documents must write a name before its initials stand for it
 _PAIR = re.compile(r"\b([A-Z][a-z]+)\s+(?:and|&)\s+([A-Z][a-z]+)\b")
 _MINOR = {"of", "and", "the", "for", "in", "on", "to", "&"}
 _WORD = re.compile(r"[A-Za-z]+")
@@ -57,10 +70,13 @@ class AliasTable:
     """Maps lower-cased short forms to long forms and back."""
 
     long_forms: dict[str, str] = field(default_factory=dict)
+    # Initials (in capitals) -> the name the documents write most often with those initials.
+    initials: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> AliasTable:
         table = cls()
+        names: Counter[str] = Counter()
         for text in texts:
             for match in _DEFINITION.finditer(text):
                 abbreviation = match.group(1)
@@ -70,6 +86,12 @@ class AliasTable:
             for first, second in _PAIR.findall(text):
                 short = f"{first[0]}&{second[0]}".lower()
                 table.long_forms.setdefault(short, f"{first} and {second}")
+            for run in _CAPITALISED_RUN.finditer(text):
+                names.update(_names_in(run.group().split()))
+        for name, count in names.most_common():
+            if count < _NAME_REPEATS:
+                break
+            table.initials.setdefault(_initials_of(name.split()), name)
         return table
 
     def pairs_in(self, question: str) -> list[tuple[str, str]]:
@@ -85,9 +107,47 @@ class AliasTable:
                 pairs.append((long_form, short.upper() if len(short) <= 4 else short))
         return list(dict.fromkeys(pairs))
 
+    def shortened_names(self, question: str) -> list[str]:
+        """The question's words in capitals that stand for a name the documents write in full
+        ("EPL" for "Eclipse Public License") but never define as short for it.
+
+        They are not added to the question as defined short forms are: the name is most often
+        the documents' own subject, which their title and first lines spell out, so searching
+        for it would favour those over the passage that answers. They only tell the verdict
+        that the question's word is not foreign to the documents."""
+        return [
+            acronym
+            for acronym in dict.fromkeys(_ACRONYM.findall(question))
+            if acronym in self.initials and acronym.lower() not in self.long_forms
+        ]
+
     def expand(self, question: str) -> str:
         """The question with every known short form followed by its long form (and vice versa)."""
         return expand_with(question, self.pairs_in(question))
+
+
+def _names_in(words: list[str]) -> list[str]:
+    """Every stretch of a run of capitalised words that could be a name: two to ``_NAME_WORDS``
+    capitalised words, starting and ending with one ("Eclipse Public License", "Public
+    License")."""
+    found = []
+    for first, word in enumerate(words):
+        if word.lower() in _MINOR:
+            continue
+        capitalised = 0
+        for last in range(first, len(words)):
+            if words[last].lower() in _MINOR:
+                continue
+            capitalised += 1
+            if capitalised > _NAME_WORDS:
+                break
+            if capitalised >= 2:
+                found.append(" ".join(words[first : last + 1]))
+    return found
+
+
+def _initials_of(words: list[str]) -> str:
+    return "".join(word[0] for word in words if word.lower() not in _MINOR).upper()
 
 
 def expand_with(question: str, pairs: list[tuple[str, str]]) -> str:

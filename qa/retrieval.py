@@ -75,6 +75,8 @@ class Query:
     aliases: list[tuple[list[str], list[str]]]  # (asked form, other form) stems of each alias
     years: set[int]
     vector: np.ndarray
+    # Stems of the question's words in capitals that shorten a name the documents write ("EPL").
+    shortened: frozenset[str] = frozenset()
 
 
 def open_retriever(
@@ -146,6 +148,11 @@ class Retriever:
             aliases=[(bm25_tokenize(asked), bm25_tokenize(other)) for asked, other in pairs],
             years=find_years(question),
             vector=self.embedder.encode([expanded])[0],
+            shortened=frozenset(
+                token
+                for name in (self.aliases.shortened_names(question) if components.aliases else [])
+                for token in bm25_tokenize(name)
+            ),
         )
 
     # --- search --------------------------------------------------------------------------

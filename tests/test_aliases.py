@@ -35,3 +35,24 @@ def test_follow_up_replaces_year_and_name() -> None:
     )
     assert resolve_follow_up("and in 2016?", previous).endswith("in 2016?")
     assert resolve_follow_up("Who is Andrew Christie?", previous) == "Who is Andrew Christie?"
+
+
+def test_an_agreement_defines_its_short_forms_in_quotes() -> None:
+    table = AliasTable.learn(['between the Python Software Foundation ("PSF"), and the Licensee'])
+    assert table.long_forms["psf"] == "Python Software Foundation"
+
+
+AGREEMENT = (
+    "This Agreement is the Eclipse Public License. Each Contributor grants rights under the "
+    "Eclipse Public License to every recipient. The ACCOMPANYING PROGRAM IS provided as is."
+)
+
+
+def test_initials_of_a_name_the_documents_repeat_are_known_but_not_expanded() -> None:
+    table = AliasTable.learn([AGREEMENT])
+    assert table.shortened_names("Can I relicense EPL code? Is API use covered?") == ["EPL"]
+    assert table.shortened_names("what does epl mean") == []  # only a word in capitals
+    assert table.expand("Can I relicense EPL code?") == "Can I relicense EPL code?"
+    assert (
+        AliasTable.learn([AGREEMENT.replace("Eclipse Public License to", "it to")]).initials == {}
+    )

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from qa.abstention import QuestionFacts
 from qa.answering import Answer, Source
 from qa.config import Settings
 from qa.embedding import Embedder
@@ -94,3 +95,12 @@ def test_an_answer_survives_json_and_back(service: QAService) -> None:
     folded = replace(answers[0], passages=[replace(first, also_in=[twin]), second])
     for answer in [*answers, folded]:
         assert Answer.from_dict(json.loads(json.dumps(answer.as_dict()))) == answer
+
+
+def test_initials_of_a_name_the_corpus_writes_are_not_an_unknown_name(service: QAService) -> None:
+    # The seeds write "Westminster City Council" twice and never "WCC"; "XQZ" is nowhere.
+    retriever = service.retriever
+    known = QuestionFacts.of(retriever, retriever.prepare("What did WCC say about its staff?"))
+    unknown = QuestionFacts.of(retriever, retriever.prepare("What did XQZ say about its staff?"))
+    assert not known.unknown_name and unknown.unknown_name
+    assert known.corpus_coverage > unknown.corpus_coverage
