@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from qa.layout import Block, Kind, blocks, contents_end, heading_text
-from qa.lines import DESIGNATION, ROMAN_NUMERAL
+from qa.lines import DESIGNATION, ROMAN_NUMERAL, past_quote_mark
 from qa.text import introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 52
+CHUNKER_VERSION = 53
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -128,7 +128,7 @@ def _sentences_in(text: str, block: Block, max_chars: int) -> list[Span]:
         if not _ends_sentence(text, match, block.start, block.end):
             continue
         spans += _trimmed_pieces(text, begin, match.end(), max_chars)
-        begin = match.end()
+        begin = past_quote_mark(text, match.end(), block.end)
     return spans + _trimmed_pieces(text, begin, block.end, max_chars)
 
 

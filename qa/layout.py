@@ -29,6 +29,7 @@ from qa.lines import (
     starts_citation,
     starts_item,
     starts_roman_item,
+    unquoted,
 )
 from qa.text import introduces, without_footnote_marks
 from qa.wrap_widths import line_wrap_widths
@@ -43,6 +44,8 @@ _HAND_WRAP_SHARE = 0.8
 # list of names, "libc6" over "libfoo", is no sentence).
 _SENTENCE_WORDS = 3
 _LABELLED = re.compile(r"[\w&.-]+(?: [\w&.-]+){0,2}:\s")  # a short label, a colon, its text
+_FIRST_LINE_INDENT = 4  # how much deeper a paragraph's first line may start than its others
+_FIRST_LINE_SHARE = 0.7  # ... when it runs this much of the wrap width at least
 _COLUMN_GAP = "   "  # runs of spaces this long align a table's columns
 _PLAIN_SHARE = 0.5  # of a line's words, how many must be plain words for it to be prose
 # A line ending on an article, a preposition or a conjunction stops mid-phrase ("... are
@@ -119,7 +122,7 @@ def blocks(text: str) -> list[Block]:
     """The text's blocks in order: paragraphs (wraps joined), headings, list items, table rows,
     code blocks and definition-list terms, each with its kind; a block inside a definition-list
     entry carries the entry's number (``qa.definitions``)."""
-    lines = lines_of(text)
+    lines = unquoted(text, lines_of(text))
     widths = line_wrap_widths(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
@@ -296,23 +299,23 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return False
     if starts_item(body) and not _ends_on_a_numeral(before, body):
         return False
-    if before.endswith(",") and body[:1].islower() and line.indent == previous.indent:
+    in_column = _in_column(text, group, line, width)
+    if before.endswith(",") and body[:1].islower() and in_column:
         return True  # a sentence broken by hand after its clauses, as verse is
-    mid_phrase = (
-        line.indent == previous.indent
-        and _ENDS_MID_PHRASE.search(before) is not None
-        and body[:1].isalnum()
-    )
+    mid_phrase = in_column and _ENDS_MID_PHRASE.search(before) is not None and body[:1].isalnum()
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short
         # wrapped text) and the two not laid out as a table's rows
         goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
         ends = ENDS_SENTENCE.search(before)
         return mid_phrase or (not ends and goes_on and not _alike(before.strip(), body))
-    if line.indent > previous.indent + 1 and not starts_item(group[0].text(text).strip()):
+    in_item = starts_item(group[0].text(text).strip())
+    if line.indent > previous.indent + 1 and not in_item:
         return False  # an indented block starts (a quotation, an example, an option's text)
+    if line.indent > previous.indent and ENDS_SENTENCE.search(before) and not in_item:
+        return False  # a paragraph whose first line is indented starts
     if (
-        line.indent == previous.indent
+        in_column
         and previous.width >= _HAND_WRAP_SHARE * width
         and not ENDS_SENTENCE.search(before)
         and body[:1].isalpha()
@@ -320,9 +323,29 @@ def _continues(text: str, group: list[Line], line: Line, width: int | None) -> b
         return True  # wrapped by hand, not where the next word stopped fitting
     if mid_phrase:
         return True
-    if line.indent == previous.indent and _sentence_goes_on(before.strip(), body):
+    if in_column and _sentence_goes_on(before.strip(), body):
         return True  # a sentence broken where its writer chose ("We must have documentation")
     return previous.width + 1 + _first_word_length(text, line) > width - _WRAP_SLACK
+
+
+def _in_column(text: str, group: list[Line], line: Line, width: int | None) -> bool:
+    """Whether ``line`` starts where the paragraph's lines do: at the indent of the line before,
+    or, in wrapped text, up to ``_FIRST_LINE_INDENT`` columns left of a first line of prose
+    that runs most of the width (a paragraph whose first line is indented, as books and the GNU
+    licences set them; a short line of code over a less indented one ends a nested block)."""
+    previous = group[-1]
+    if line.indent == previous.indent:
+        return True
+    before = previous.text(text)
+    return (
+        len(group) == 1
+        and width is not None
+        and previous.width >= _FIRST_LINE_SHARE * width
+        and 0 < previous.indent - line.indent <= _FIRST_LINE_INDENT
+        and not starts_item(before)
+        and len(before.split()) >= _SENTENCE_WORDS
+        and plain_word_share(before) >= _PLAIN_SHARE
+    )
 
 
 def _sentence_goes_on(before: str, body: str) -> bool:

@@ -90,6 +90,72 @@ def is_blank(line: Line) -> bool:
     return line.end <= line.start
 
 
+# A line quoted behind a marker: a shell comment's "#" or a mail quote's ">", then a space or
+# nothing ("#" alone is the quote's blank line).
+_QUOTE_MARK = re.compile(r"([#>])(?:[ \t]+|$)")
+_QUOTED_LINE_START = re.compile(r"[ \t]*\n[ \t]*[#>][ \t]+")
+_MIN_QUOTED_LINES = 3
+_QUOTED_PROSE_SHARE = 0.6  # of a quote's written lines, how many must read as prose
+_PROSE_LINE_WORDS = 4  # a prose line: this many words, most of them words of letters
+_PROSE_WORD_SHARE = 0.6
+_WORD_IN_ANY_CASE = re.compile(r"""[(\"“]?[A-Za-z][A-Za-z'’-]*[)\"”]?[,.;:!?]?""")
+
+
+def unquoted(text: str, lines: list[Line]) -> list[Line]:
+    """``lines``, with text quoted behind "#" or ">" at every line's start read as the text it
+    quotes: the marker becomes indentation and a marker alone a blank line. A licence bundle
+    quotes other projects' notices as shell comments (" # Redistribution and use ..."), which
+    would otherwise read as code; a reply quotes mail the same way with ">". Only a run of
+    three lines or more, most of them prose once unquoted: root prompts ("# apt update") are
+    short commands and stay as they are."""
+    found = list(lines)
+    index = 0
+    while index < len(lines):
+        mark = _quote_mark(text, lines[index])
+        end = index
+        while end < len(lines) and mark and _quote_mark(text, lines[end]) == mark:
+            end += 1
+        if end - index >= _MIN_QUOTED_LINES:
+            inner = [_after_mark(text, line) for line in lines[index:end]]
+            written = [line for line in inner if not is_blank(line)]
+            prose = sum(1 for line in written if _reads_as_prose(line.text(text)))
+            if written and prose >= _QUOTED_PROSE_SHARE * len(written):
+                found[index:end] = inner
+        index = max(end, index + 1)
+    return found
+
+
+def past_quote_mark(text: str, position: int, end: int) -> int:
+    """Where a sentence starting at ``position`` inside quoted text begins: past the line
+    break, the quote's marker and the spaces after it ("... above.\\n # Neither the name ...");
+    ``position`` itself anywhere else."""
+    match = _QUOTED_LINE_START.match(text, position, end)
+    return match.end() if match else position
+
+
+def _quote_mark(text: str, line: Line) -> str | None:
+    match = _QUOTE_MARK.match(text, line.start, line.end) if not is_blank(line) else None
+    return match.group(1) if match else None
+
+
+def _after_mark(text: str, line: Line) -> Line:
+    match = _QUOTE_MARK.match(text, line.start, line.end)
+    assert match is not None
+    start = match.end()
+    if start >= line.end:
+        return Line(line.end, line.end, 0)
+    begin = text.rfind("\n", 0, line.start) + 1
+    return Line(start, line.end, len(text[begin:start].expandtabs(8)))
+
+
+def _reads_as_prose(body: str) -> bool:
+    """Four words or more, most of them words of letters in any case (a disclaimer in
+    capitals is prose too)."""
+    tokens = body.split()
+    worded = sum(1 for token in tokens if _WORD_IN_ANY_CASE.fullmatch(token))
+    return len(tokens) >= _PROSE_LINE_WORDS and worded >= _PROSE_WORD_SHARE * len(tokens)
+
+
 def looks_like_code(line: str) -> bool:
     """An interpreter or shell line, a command's usage, or a line dense with the symbols code is
     written in."""

@@ -663,3 +663,39 @@ def test_a_sentence_broken_where_its_writer_chose_goes_on_and_lines_of_a_table_d
     # The same holds in a short text, whose width cannot be told.
     fields = "method: compression method\ncrc: the checksum of the data\n"
     assert len(units(fields)) == 2
+
+
+NOTICE = (
+    "Redistribution and use in source and binary forms, with or without modification, are "
+    "permitted provided that the following conditions are met. Redistributions of source code "
+    "must retain the above copyright notice, this list of conditions and the disclaimer."
+)
+
+
+def test_a_notice_quoted_as_shell_comments_reads_as_prose() -> None:
+    quoted = "\n".join(" # " + line for line in textwrap.wrap(NOTICE, 66))
+    text = f"Dictionary data\n\n{quoted}\n #\n # All rights reserved by the authors of the list.\n"
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert ("PROSE", reading_text(NOTICE.split(". ")[0]) + ".") in found
+    assert ("PROSE", "All rights reserved by the authors of the list.") in found
+    assert all(text[u.start] != "#" for u in split_units(text, 700))
+    # Root prompts are commands, not a quote: they stay code.
+    prompts = "# apt update\n# apt install foo\n# systemctl restart foo\n"
+    assert {kind for kind, _ in units(prompts)} == {"CODE"}
+
+
+def test_a_paragraph_whose_first_line_is_indented_reads_whole() -> None:
+    # As the GNU licences set their paragraphs: the first line two columns in, no blank lines.
+    paragraphs = [f"{p} {p}" for p in PARAGRAPHS]
+    text = "\n".join(
+        textwrap.fill(p, 72, initial_indent="  ", subsequent_indent="") for p in paragraphs
+    )
+    # A first line ended by hand where the next word would still have fitted.
+    text += (
+        "\n  Inspectors found that the council had kept its good rating for\n"
+        "the third time, and they praised the stability of its leadership team.\n"
+    )
+    found = [reading_text(t) for _, t in units(text)]
+    assert reading_text(PARAGRAPHS[0]) in found  # its first sentence, across the indent
+    assert found[-1].startswith("Inspectors found") and found[-1].endswith("leadership team.")
+    assert all(kind == "PROSE" for kind, _ in units(text))
