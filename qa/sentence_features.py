@@ -69,11 +69,19 @@ _NEGATION = re.compile(
     r"\b(?:not|no|never|cannot|only|neither|nor|none|nothing|without)\b|n['’]t\b",
     re.IGNORECASE,
 )
+# What a question asks to define, after any lead-in clause ("Under the licence, who counts as a
+# Contributor?"): "what is X", "what does X mean", "what does the text mean by X", "how does the
+# text define X", "what counts as X".
 _DEFINITION_QUESTION = re.compile(
-    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s*\??\s*$"
-    r"|^\s*what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)\s*\??\s*$"
-    r"|^\s*what\s+is\s+meant\s+by\s+(?P<c>.+?)\s*\??\s*$"
-    r"|^\s*(?:define|definition\s+of|meaning\s+of)\s+(?P<d>.+?)\s*\??\s*$",
+    r"^(?:[^?,]*,\s*)?(?:"
+    r"(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)"
+    r"|what\s+(?:does|do)\s+.+?\s+mean\s+by\s+(?:an?\s+|the\s+)?(?P<e>.+?)"
+    r"|what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)"
+    r"|what\s+is\s+meant\s+by\s+(?P<c>.+?)"
+    r"|how\s+(?:does|do)\s+.+?\s+define\s+(?:an?\s+|the\s+)?(?P<f>.+?)"
+    r"|(?:what|who)\s+counts?\s+as\s+(?:an?\s+|the\s+)?(?P<g>.+?)"
+    r"|(?:define|definition\s+of|meaning\s+of)\s+(?P<d>.+?)"
+    r")\s*\??\s*$",
     re.IGNORECASE,
 )
 _COPULA = re.compile(

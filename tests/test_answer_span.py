@@ -19,7 +19,13 @@ from qa.config import Settings
 from qa.embedding import Embedder
 from qa.indexer import build_index
 from qa.retrieval import Retriever, open_retriever
-from qa.sentence_features import MAX_ANSWER_CHARS, SENTENCE_FEATURES, asks_yes_or_no, negates
+from qa.sentence_features import (
+    MAX_ANSWER_CHARS,
+    SENTENCE_FEATURES,
+    asks_yes_or_no,
+    definition_focus,
+    negates,
+)
 
 TRACING = """Tracing tools
 
@@ -486,3 +492,17 @@ def test_a_question_asks_yes_or_no_by_its_last_sentence(question: str, yes_or_no
 )
 def test_a_sentence_says_no_by_negating_or_restricting(sentence: str, says_no: bool) -> None:
     assert negates(sentence) is says_no
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("What is a native source package?", {"nativ", "sourc", "packag"}),
+        ("What does the licence mean by Source Code?", {"sourc", "code"}),
+        ("How does the agreement define a Derivative Work?", {"deriv", "work"}),
+        ("Under the licence, who counts as a Contributor?", {"contributor"}),
+        ("How do I sort lines by their length?", set()),
+    ],
+)
+def test_a_definition_question_names_what_it_asks_to_define(question: str, focus: set[str]) -> None:
+    assert definition_focus(question) == focus
