@@ -78,6 +78,8 @@ _HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
 # A word as prose is written: it may close a bracket or a quote ("... if no suffix is" /
 # "used)"), then end a clause.
 _PLAIN_WORD = re.compile(r"""[A-Za-z][a-z'’-]*[)\]"”’]?[,.;:!?]?""")
+# Prose cites by number as well: "BCPs 78 [RFC5378] and 79 [RFC3979] do" goes on as prose.
+_CITING_TOKEN = re.compile(r"\d[\d.,]*[,.;:]?|\[[A-Za-z]*\d[\w.-]*\][,.;:]?")
 _WORDY_SHARE = 0.6
 # A full sentence inside a block, and prose after it: three words or more, a word ending in
 # lower-case letters and a full stop (so not "1. Introduction" or "Dr. Who"), then a
@@ -393,7 +395,7 @@ def _wraps_into(text: str, group: list[Line], line: Line, width: int | None) -> 
     ):
         return False
     tokens = body.split()
-    plain = sum(bool(_PLAIN_WORD.fullmatch(token)) for token in tokens)
+    plain = sum(bool(_PLAIN_WORD.fullmatch(t) or _CITING_TOKEN.fullmatch(t)) for t in tokens)
     return plain >= _WORDY_SHARE * len(tokens) and not looks_like_code(group[0].text(text))
 
 

@@ -699,3 +699,19 @@ def test_a_paragraph_whose_first_line_is_indented_reads_whole() -> None:
     assert reading_text(PARAGRAPHS[0]) in found  # its first sentence, across the indent
     assert found[-1].startswith("Inspectors found") and found[-1].endswith("leadership team.")
     assert all(kind == "PROSE" for kind, _ in units(text))
+
+
+def test_a_wrapped_line_that_cites_by_number_goes_on_as_prose() -> None:
+    text = textwrap.fill(
+        "The database is in the public domain and is intended to remain in the public domain. "
+        "Therefore, BCPs 78 [RFC5378] and 79 [RFC3979] do not apply to the database or to the "
+        "contributions that individuals make to it. No ownership claims will be made on it.",
+        70,
+    )
+    text = "\n\n".join([text, *(textwrap.fill(p, 70) for p in PARAGRAPHS)])
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert found[1] == (
+        "PROSE",
+        "Therefore, BCPs 78 [RFC5378] and 79 [RFC3979] do not apply to the database or to the "
+        "contributions that individuals make to it.",
+    )
