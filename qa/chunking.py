@@ -15,15 +15,18 @@ from dataclasses import dataclass, replace
 
 from qa.layout import Block, Kind, blocks, contents_end, heading_text
 from qa.lines import DESIGNATION, ROMAN_NUMERAL, past_quote_mark
-from qa.text import introduces
+from qa.text import STOPWORDS, introduces
 
 # Bump when the splitting rules, or the way a format is read into text, change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 54
+CHUNKER_VERSION = 55
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
 _NEXT_WORD = re.compile(r"\s+(\S)")
+_FOLLOWING_WORD = re.compile(r"\s+([A-Z][a-z]+)\b")
+# What an initial follows: a first name or an initial, "by", "and", a comma.
+_INITIAL_BEFORE = re.compile(r"(?:\b[A-Z][a-z]+|\b[A-Z]\.|\bby|\band|,)[ \t]*\n?[ \t]*\b[A-Z]\.\Z")
 _WHITESPACE = re.compile(r"\s")
 _LINE = re.compile(r"[^\n]+")
 _LIST_NUMBER = re.compile(r"\s*\d{1,3}")
@@ -142,12 +145,30 @@ def _ends_sentence(text: str, match: re.Match[str], block_start: int, block_end:
         word = re.search(r"([\w.]+)$", text[max(0, match.start() - 6) : match.start()])
         if word and word.group(1).lower() in _ABBREVIATIONS:
             return False
+        if _is_initial(text, match, block_end):
+            return False  # "Andrew L. Moore", "Donald E. Knuth"
         line_start = text.rfind("\n", 0, match.start()) + 1
         if _LIST_NUMBER.fullmatch(text, line_start, match.start()):
             return False  # a list number at a line start ("4.")
         if line_start <= block_start and _BLOCK_NUMBER.fullmatch(text, block_start, match.start()):
             return False  # the block's own number ("iv.", "1.1.", "Section 2.")
     return True
+
+
+def _is_initial(text: str, match: re.Match[str], block_end: int) -> bool:
+    """Whether the full stop ends a name's initial: a capital letter standing alone after a
+    first name, another initial, "by", "and", a comma or a line's start ("Richard M. Stallman",
+    "S. Lehtinen and C. Lonvick"; not "Ctrl-D.", "%A." or "written in C."), before a name,
+    not before a word sentences start with ("... P or Q. The ...")."""
+    if match.group() != ".":
+        return False
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    alone_on_its_line = not text[line_start : match.start() - 1].strip()
+    before = text[max(0, match.start() - 40) : match.end()]
+    if not (alone_on_its_line and before[-2:-1].isupper() or _INITIAL_BEFORE.search(before)):
+        return False
+    following = _FOLLOWING_WORD.match(text, match.end(), block_end)
+    return bool(following) and following.group(1).lower() not in STOPWORDS
 
 
 def _code_pieces(text: str, block: Block, max_chars: int) -> list[Span]:

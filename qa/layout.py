@@ -71,6 +71,8 @@ _PRICE_PER_PERIOD = re.compile(
     r"[£$€¥]\s?\d[\d,.]*\s*(?:/|per\b|an?\b)\s*(?:month|year|week|day|night|hour|mo|yr)\b",
     re.IGNORECASE,
 )
+# A copyright line: "Copyright (C) 2007 Free Software Foundation", "© 2019 Ofsted".
+_COPYRIGHT_LINE = re.compile(r"\s*(?:copyright\b\s*(?:\(c\)|©)?|©|\(c\))\s*\d{4}", re.IGNORECASE)
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 _EMPTY_MARKDOWN_LINK = re.compile(r"\[\s*\]\([^)\s]*\)")
 _HEADING_MARKS = re.compile(r"\A(?:#+[ \t]*|={1,6}[ \t]+)")
@@ -471,7 +473,9 @@ def _is_label(block: str) -> bool:
     """A heading, byline, dateline or caption: short, ending unlike a sentence (a title wrapped
     onto a second line is still one), not a clause of prose, holding no full sentence ("The
     report doesn't say what is done well. It seems to lack content" is a remark left without its
-    full stop) and no price by the period ("From £15 / month" states what something costs)."""
+    full stop), no price by the period ("From £15 / month" states what something costs) and no
+    copyright line ("Copyright 1991 by the Massachusetts Institute of Technology" says who holds
+    the rights: the answer to "who owns ...?")."""
     return (
         len(block) <= _HEADING_MAX_CHARS
         and not ENDS_SENTENCE.search(without_footnote_marks(block.rstrip("¶#")))
@@ -479,4 +483,5 @@ def _is_label(block: str) -> bool:
         and not _is_clause(block)
         and not _INNER_SENTENCE_END.search(block)
         and not _PRICE_PER_PERIOD.search(block)
+        and not _COPYRIGHT_LINE.match(block)
     )

@@ -715,3 +715,28 @@ def test_a_wrapped_line_that_cites_by_number_goes_on_as_prose() -> None:
         "Therefore, BCPs 78 [RFC5378] and 79 [RFC3979] do not apply to the database or to the "
         "contributions that individuals make to it.",
     )
+
+
+def test_an_initial_does_not_end_a_sentence_but_a_key_or_a_language_may() -> None:
+    text = (
+        "It was revised by David A. Morris and Richard M. Stallman. See S. Lehtinen and C. "
+        "Lonvick, The Secure Shell. Press Ctrl-D. Alternately, type exit. It is written in C. "
+        "Read on."
+    )
+    assert [text[u.start : u.end] for u in split_units(text, 700)] == [
+        "It was revised by David A. Morris and Richard M. Stallman.",
+        "See S. Lehtinen and C. Lonvick, The Secure Shell.",
+        "Press Ctrl-D.",
+        "Alternately, type exit.",
+        "It is written in C.",
+        "Read on.",
+    ]
+
+
+def test_a_copyright_line_is_a_statement_not_a_heading() -> None:
+    text = "install-sh\n\nCopyright 1991 by the Massachusetts Institute of Technology\n\nPermission is granted."
+    assert units(text)[1] == (
+        "PROSE",
+        "Copyright 1991 by the Massachusetts Institute of Technology",
+    )
+    assert units(text)[0] == ("HEADING", "install-sh")
