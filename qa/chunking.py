@@ -168,7 +168,7 @@ def _is_initial(text: str, match: re.Match[str], block_end: int) -> bool:
     if not (alone_on_its_line and before[-2:-1].isupper() or _INITIAL_BEFORE.search(before)):
         return False
     following = _FOLLOWING_WORD.match(text, match.end(), block_end)
-    return bool(following) and following.group(1).lower() not in STOPWORDS
+    return following is not None and following.group(1).lower() not in STOPWORDS
 
 
 def _code_pieces(text: str, block: Block, max_chars: int) -> list[Span]:
