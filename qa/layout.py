@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from itertools import pairwise
 
+from qa.columns import aligned_rows
 from qa.definitions import Entry, entries
 from qa.lines import (
     DESIGNATION,
@@ -128,6 +129,7 @@ def blocks(text: str) -> list[Block]:
     entry carries the entry's number (``qa.definitions``)."""
     lines = unquoted(text, lines_of(text))
     widths = line_wrap_widths(text, lines)
+    table_rows = aligned_rows(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
     for number, entry in enumerate(listed):
@@ -141,7 +143,7 @@ def blocks(text: str) -> list[Block]:
 
     def close(kind: Kind | None = None) -> None:
         if group:
-            found_kind = kind or _kind(text, group)
+            found_kind = kind or _kind(text, group, table_rows)
             start = group[0].start
             if current >= 0 and kind is None:
                 entry = listed[current]
@@ -193,7 +195,7 @@ def blocks(text: str) -> list[Block]:
                 continue
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
         elif group and (
-            owner[index] != current or not _continues(text, group, line, widths[index])
+            owner[index] != current or not _continues(text, group, line, widths[index], table_rows)
         ):
             close()
         current = owner[index]
@@ -284,14 +286,18 @@ def _displays(text: str, found: list[Block], indents: dict[int, int]) -> list[Bl
     return found
 
 
-def _continues(text: str, group: list[Line], line: Line, width: int | None) -> bool:
+def _continues(
+    text: str, group: list[Line], line: Line, width: int | None, table_rows: frozenset[int]
+) -> bool:
     """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines)."""
     previous = group[-1]
     before, body = previous.text(text), line.text(text).strip()
     if _UNDERLINE.fullmatch(body) and len(group) == 1:
         return True  # the rule under a Setext heading
-    if _is_table_row(body) or _is_table_row(before.strip()):
+    if _is_table_row(body) or _is_table_row(before.strip()) or line.start in table_rows:
         return False  # each row a unit
+    if previous.start in table_rows:
+        return False
     if _NAMED_LINE.match(before.strip()) and _NAMED_LINE.match(body):
         return False  # two lines that each name something and say what it is: two entries
     if _wraps_into(text, group, line, width):
@@ -407,9 +413,9 @@ def _is_table_row(body: str) -> bool:
     return bars or body.count(" | ") >= 2 or body.count("\t") >= 2
 
 
-def _kind(text: str, group: list[Line]) -> Kind:
+def _kind(text: str, group: list[Line], table_rows: frozenset[int]) -> Kind:
     first = group[0].text(text).strip()
-    if _is_table_row(first):
+    if _is_table_row(first) or group[0].start in table_rows:
         return Kind.TABLE_ROW
     if len(group) == 1 and _MARKDOWN_HEADING.match(first):
         return Kind.HEADING  # "# Title" alone; inside a run of code lines it is a comment

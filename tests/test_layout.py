@@ -740,3 +740,26 @@ def test_a_copyright_line_is_a_statement_not_a_heading() -> None:
         "Copyright 1991 by the Massachusetts Institute of Technology",
     )
     assert units(text)[0] == ("HEADING", "install-sh")
+
+
+def test_a_table_set_out_with_spaces_is_rows_not_headings() -> None:
+    table = (
+        "    Release         Year        Owner       GPL-compatible?\n"
+        "    0.9.0 thru 1.2  1991-1995   CWI         yes\n"
+        "    1.6             2000        CNRI        no\n"
+        "    2.2 and above   2001-now    PSF         yes\n"
+    )
+    text = f"History\n\nThe table below summarizes the releases.\n\n{table}\nFootnotes follow here."
+    assert [kind for kind, _ in units(text)] == [
+        "HEADING",
+        "PROSE",
+        *["TABLE_ROW"] * 4,
+        "PROSE",
+    ]
+    # Justified prose pads with two spaces, which may fall in line by chance: still prose.
+    justified = (
+        "Surround  the matched  strings, matching lines, context lines, line\n"
+        "numbers,  file names,  and separators with escape sequences so as to\n"
+        "display them in color on the terminal.\n"
+    )
+    assert {kind for kind, _ in units(justified)} == {"PROSE"}
