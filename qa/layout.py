@@ -342,7 +342,9 @@ def _in_column(text: str, group: list[Line], line: Line, width: int | None) -> b
     """Whether ``line`` starts where the paragraph's lines do: at the indent of the line before,
     or, in wrapped text, up to ``_FIRST_LINE_INDENT`` columns left of a first line of prose
     that runs most of the width (a paragraph whose first line is indented, as books and the GNU
-    licences set them; a short line of code over a less indented one ends a nested block)."""
+    licences set them, or a list item whose wrapped lines start left of its marker, as BSD
+    licences set "  * Redistributions ..."; a short line of code over a less indented one ends
+    a nested block)."""
     previous = group[-1]
     if line.indent == previous.indent:
         return True
@@ -352,7 +354,6 @@ def _in_column(text: str, group: list[Line], line: Line, width: int | None) -> b
         and width is not None
         and previous.width >= _FIRST_LINE_SHARE * width
         and 0 < previous.indent - line.indent <= _FIRST_LINE_INDENT
-        and not starts_item(before)
         and len(before.split()) >= _SENTENCE_WORDS
         and plain_word_share(before) >= _PLAIN_SHARE
     )

@@ -763,3 +763,16 @@ def test_a_table_set_out_with_spaces_is_rows_not_headings() -> None:
         "display them in color on the terminal.\n"
     )
     assert {kind for kind, _ in units(justified)} == {"PROSE"}
+
+
+def test_an_item_whose_wrapped_lines_start_left_of_its_marker_reads_whole() -> None:
+    # As BSD licences set their conditions: "  * Redistributions ..." over "copyright notice".
+    item = (
+        "  * Redistributions in binary form must reproduce the above\n"
+        "copyright notice, this list of conditions and the disclaimer.\n"
+    )
+    text = "\n\n".join([*(textwrap.fill(p, 72) for p in PARAGRAPHS), item])
+    assert units(text)[-1] == (
+        "LIST_ITEM",
+        item.strip(),
+    )
