@@ -131,7 +131,7 @@ class _Writer:
 @dataclass(frozen=True)
 class HtmlContent:
     text: str
-    title: str | None  # the first <h1>, else <title>
+    title: str | None  # the text's first <h1>, else <title>, else the page's first <h1>
     published: str | None  # a publication date the page declares (meta tags, <time>), as given
 
 
@@ -143,7 +143,7 @@ def html_to_text(data: str) -> HtmlContent:
         root = html.document_fromstring(data)
     except (etree.ParserError, ValueError):
         return HtmlContent("", None, None)
-    title = _title(root)
+    page_title, first_heading = _words_of(root, "//title"), _words_of(root, "//h1")
     published = _declared_date(root)
     for element in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         _drop(element)
@@ -151,6 +151,9 @@ def html_to_text(data: str) -> HtmlContent:
         if isinstance(element.tag, str) and _is_furniture(element):
             _drop(element)
     body = _main_content(root)
+    # The text's own first <h1>; else the page's <title>; else a first <h1> that was furniture
+    # (mdBook's menu bar names the site, "The Rust Programming Language", on every page).
+    title = _words_of(body, ".//h1") or page_title or first_heading
     _drop_link_lists(body)
     writer = _Writer()
     _walk(body, writer)
@@ -158,13 +161,12 @@ def html_to_text(data: str) -> HtmlContent:
     return HtmlContent("\n\n".join(writer.blocks), title, published)
 
 
-def _title(root: html.HtmlElement) -> str | None:
-    for path in ("//h1", "//title"):
-        found = root.xpath(path)
-        if found:
-            words = " ".join(found[0].text_content().split()).rstrip("¶#").strip()
-            if words:
-                return words
+def _words_of(root: html.HtmlElement, path: str) -> str | None:
+    """The words of the first element at ``path`` that has any (a heading's "¶" aside)."""
+    for found in root.xpath(path):
+        words = " ".join(found.text_content().split()).rstrip("¶#").strip()
+        if words:
+            return words
     return None
 
 

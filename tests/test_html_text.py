@@ -131,3 +131,14 @@ def test_a_sidebar_inside_a_section_is_text_and_one_beside_the_article_is_furnit
     text = html_to_text(page).text
     assert "A package source is a place where packages can be found" in text
     assert "newsletter" not in text
+
+
+def test_the_title_is_the_texts_own_heading_not_the_site_name_in_its_menu_bar() -> None:
+    # mdBook: the site's name is an <h1> in the menu bar on every page.
+    menu = '<div id="menu-bar" class="menu-bar"><h1 class="menu-title">The Rust Book</h1></div>'
+    head = "<head><title>Error Handling - The Rust Book</title></head>"
+    with_h1 = f"<html>{head}<body>{menu}<main><h1>Error Handling</h1><p>Rust groups errors.</p></main></body></html>"
+    with_h2 = f"<html>{head}<body>{menu}<main><h2>Error Handling</h2><p>Rust groups errors.</p></main></body></html>"
+    assert html_to_text(with_h1).title == "Error Handling"
+    assert html_to_text(with_h2).title == "Error Handling - The Rust Book"
+    assert "The Rust Book" not in html_to_text(with_h1).text
