@@ -160,12 +160,12 @@ def _is_initial(text: str, match: re.Match[str], block_end: int) -> bool:
     first name, another initial, "by", "and", a comma or a line's start ("Richard M. Stallman",
     "S. Lehtinen and C. Lonvick"; not "Ctrl-D.", "%A." or "written in C."), before a name,
     not before a word sentences start with ("... P or Q. The ...")."""
-    if match.group() != ".":
-        return False
+    if match.group() != "." or match.start() < 1 or not text[match.start() - 1].isupper():
+        return False  # an initial is a capital letter
     line_start = text.rfind("\n", 0, match.start()) + 1
     alone_on_its_line = not text[line_start : match.start() - 1].strip()
     before = text[max(0, match.start() - 40) : match.end()]
-    if not (alone_on_its_line and before[-2:-1].isupper() or _INITIAL_BEFORE.search(before)):
+    if not (alone_on_its_line or _INITIAL_BEFORE.search(before)):
         return False
     following = _FOLLOWING_WORD.match(text, match.end(), block_end)
     return following is not None and following.group(1).lower() not in STOPWORDS

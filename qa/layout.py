@@ -294,10 +294,10 @@ def _continues(
     before, body = previous.text(text), line.text(text).strip()
     if _UNDERLINE.fullmatch(body) and len(group) == 1:
         return True  # the rule under a Setext heading
-    if _is_table_row(body) or _is_table_row(before.strip()) or line.start in table_rows:
+    if _is_table_row(body) or _is_table_row(before.strip()):
         return False  # each row a unit
-    if previous.start in table_rows:
-        return False
+    if line.start in table_rows or previous.start in table_rows:
+        return False  # ... in a table set out with spaces too
     if _NAMED_LINE.match(before.strip()) and _NAMED_LINE.match(body):
         return False  # two lines that each name something and say what it is: two entries
     if _wraps_into(text, group, line, width):

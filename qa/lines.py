@@ -92,7 +92,7 @@ def is_blank(line: Line) -> bool:
 
 # A line quoted behind a marker: a shell comment's "#" or a mail quote's ">", then a space or
 # nothing ("#" alone is the quote's blank line).
-_QUOTE_MARK = re.compile(r"([#>])(?:[ \t]+|$)")
+QUOTE_MARK = re.compile(r"[ \t]*([#>])(?:[ \t]+|$)")
 _QUOTED_LINE_START = re.compile(r"[ \t]*\n[ \t]*[#>][ \t]+")
 _MIN_QUOTED_LINES = 3
 _QUOTED_PROSE_SHARE = 0.6  # of a quote's written lines, how many must read as prose
@@ -134,12 +134,12 @@ def past_quote_mark(text: str, position: int, end: int) -> int:
 
 
 def _quote_mark(text: str, line: Line) -> str | None:
-    match = _QUOTE_MARK.match(text, line.start, line.end) if not is_blank(line) else None
+    match = QUOTE_MARK.match(text, line.start, line.end) if not is_blank(line) else None
     return match.group(1) if match else None
 
 
 def _after_mark(text: str, line: Line) -> Line:
-    match = _QUOTE_MARK.match(text, line.start, line.end)
+    match = QUOTE_MARK.match(text, line.start, line.end)
     assert match is not None
     start = match.end()
     if start >= line.end:

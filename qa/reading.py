@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
+from qa.lines import QUOTE_MARK
 from qa.text import unwrap_hyphens
 
 _FENCE_LINE = re.compile(r"^\s*(```|~~~)\s*$", re.MULTILINE)
-_QUOTE_MARK = re.compile(r"^[ \t]*([#>])(?=[ \t]|$)")
 
 
 def reading_text(span: str) -> str:
@@ -23,7 +23,7 @@ def _unquoted(span: str) -> str:
     opens with the same one (text quoted as a shell comment or a mail quote, read as prose by
     ``qa.lines.unquoted``; the first line starts past its marker)."""
     head, *rest = span.split("\n")
-    marks = [_QUOTE_MARK.match(line) for line in rest]
+    marks = [QUOTE_MARK.match(line) for line in rest]
     found = [mark for mark in marks if mark is not None]
     if not rest or len(found) < len(rest) or len({mark.group(1) for mark in found}) != 1:
         return span
