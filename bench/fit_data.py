@@ -95,14 +95,16 @@ def _question_data(
     query = retriever.prepare(question)
     pool = retriever.pool(query)
     refined = refined_features(
-        retriever.evidence.refine(query.vector, pool.rows, retriever.token_weights(query))
+        retriever.evidence.refine(
+            query.vector, pool.rows, retriever.token_weights(query), query.aliases
+        )
     )
     every = np.hstack([pool.features, refined])
     data = retriever.data
     texts = [data.passage_text(row) for row in pool.rows.tolist()]
     relevant = np.array([not unanswerable and is_relevant(t, gold) for t in texts], dtype=bool)
     facts = QuestionFacts.of(retriever, query)
-    presence = retriever.term_presence(list(dict.fromkeys(facts.stems)), pool.rows)
+    presence = retriever.term_presence(list(dict.fromkeys(facts.stems)), pool.rows, query.aliases)
     traits = traits_of(retriever, query)
 
     gathered: set[int] = set()

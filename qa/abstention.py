@@ -131,7 +131,7 @@ def question_features(
     facts = QuestionFacts.of(retriever, query)
     top = candidates[:JUDGED_PASSAGES]
     rows = np.array([c.row for c in top], dtype=np.int64)
-    presence = retriever.term_presence(list(dict.fromkeys(facts.stems)), rows)
+    presence = retriever.term_presence(list(dict.fromkeys(facts.stems)), rows, query.aliases)
     return question_row(facts, top, presence, choice)
 
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+
+import numpy as np
 
 _DEFINITION = re.compile(r"""\(\s*["“']?([A-Za-z][A-Za-z&]{1,9})["”']?\s*\)""")
 # A run of capitalised words, minor words allowed between them: "Python Software Foundation",
@@ -156,3 +159,50 @@ def expand_with(question: str, pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return question
     return f"{question} ({'; '.join(other for _, other in pairs)})"
+
+
+# The stems of each alias a question mentions: (the form it asks with, the other form).
+AliasForms = Sequence[tuple[Sequence[str], Sequence[str]]]
+
+
+def _whole(form: Sequence[str], held: AbstractSet[str]) -> bool:
+    return bool(form) and all(token in held for token in form)
+
+
+def with_alias_forms(stems: AbstractSet[str], aliases: AliasForms) -> AbstractSet[str]:
+    """``stems`` and both forms of every alias one of whose forms they hold whole.
+
+    A text that writes "Single Inspection Framework" holds what a question asking "SIF" means,
+    and one that writes only "SIF" holds the question's "single inspection framework": counted
+    word by word, each would miss the other form's words, and the passage naming the subject in
+    one form only (most passages, once a document has defined its short form) would look as if
+    it missed the question's rarest word."""
+    added = {
+        token
+        for asked, other in aliases
+        if _whole(asked, stems) or _whole(other, stems)
+        for token in (*asked, *other)
+    }
+    return stems | added if added - stems else stems
+
+
+def presence_with_alias_forms(
+    presence: dict[str, np.ndarray], aliases: AliasForms
+) -> dict[str, np.ndarray]:
+    """``with_alias_forms`` for many texts at once: ``presence`` says which texts hold each
+    token; a text holding one form of an alias whole is marked as holding the other's tokens."""
+    if not aliases:
+        return presence
+    held = dict(presence)
+    for asked, other in aliases:
+        whole = [
+            np.logical_and.reduce([presence[t] for t in form])
+            for form in (asked, other)
+            if form and all(t in presence for t in form)
+        ]
+        if not whole:
+            continue
+        either = np.logical_or.reduce(whole)
+        for token in {*asked, *other} & presence.keys():
+            held[token] = held[token] | either
+    return held

@@ -9,9 +9,11 @@ read each sentence's words and so run only for the candidates the first ranking 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
+from qa.aliases import AliasForms, presence_with_alias_forms, with_alias_forms
 from qa.dates import find_years
 from qa.passage_features import PassageEvidence, SentenceEvidence
 from qa.sentence_map import SentenceMap
@@ -66,17 +68,24 @@ class EvidenceReader:
         bm25: np.ndarray,
         weights: dict[str, float],
         years: set[int],
+        aliases: AliasForms = (),
     ) -> PassageEvidence:
-        """The evidence for every candidate (``rows``, with their dense and BM25 scores)."""
+        """The evidence for every candidate (``rows``, with their dense and BM25 scores); a
+        passage holding one form of an alias the question mentions holds both."""
         data = self.data
         total = sum(weights.values()) or 1.0
         coverage = np.zeros(len(rows))
-        for token, present in self.term_presence(list(weights), rows).items():
+        presence = presence_with_alias_forms(self.term_presence(list(weights), rows), aliases)
+        for token, present in presence.items():
             coverage += weights[token] * present
         documents = data.passages.doc[rows]
-        title = self._shares(documents, weights, total, lambda d: self.title_stems[d])
+        title = self._shares(
+            documents, weights, total, lambda d: with_alias_forms(self.title_stems[d], aliases)
+        )
         heading_rows = self.sentences.heading[rows]
-        heading = self._shares(heading_rows, weights, total, self.stems)
+        heading = self._shares(
+            heading_rows, weights, total, lambda h: with_alias_forms(self.stems(h), aliases)
+        )
         heading_dense = np.zeros(len(rows))
         has_heading = heading_rows >= 0
         if has_heading.any():
@@ -113,7 +122,11 @@ class EvidenceReader:
         )
 
     def refine(
-        self, vector: np.ndarray, rows: np.ndarray, weights: dict[str, float]
+        self,
+        vector: np.ndarray,
+        rows: np.ndarray,
+        weights: dict[str, float],
+        aliases: AliasForms = (),
     ) -> SentenceEvidence:
         """For each of ``rows``: the largest share of the question's weighted words one of its
         sentences holds, and the best sum of a sentence's cosine and share (a sentence both close
@@ -127,7 +140,12 @@ class EvidenceReader:
             cosines = self.index.sentence_vectors(gathered) @ vector
             total = sum(weights.values()) or 1.0
             shares = (
-                np.array([_weight_held(weights, self.stems(row)) for row in gathered.tolist()])
+                np.array(
+                    [
+                        _weight_held(weights, with_alias_forms(self.stems(row), aliases))
+                        for row in gathered.tolist()
+                    ]
+                )
                 / total
             )
             share[has] = np.maximum.reduceat(shares, starts)
@@ -162,7 +180,7 @@ class EvidenceReader:
         keys: np.ndarray,
         weights: dict[str, float],
         total: float,
-        stems_of: Callable[[int], frozenset[str]],
+        stems_of: Callable[[int], AbstractSet[str]],
     ) -> np.ndarray:
         """The share of the question's weighted words in the stems of each key (a document or a
         heading), computed once per distinct key."""
@@ -173,7 +191,7 @@ class EvidenceReader:
         return shares[inverse] if len(keys) else np.zeros(0)
 
 
-def _weight_held(weights: dict[str, float], stems: frozenset[str]) -> float:
+def _weight_held(weights: dict[str, float], stems: AbstractSet[str]) -> float:
     """The summed weight of the question's words that ``stems`` hold (summed in the question's
     order, so that the result does not depend on set order)."""
     if stems.isdisjoint(weights):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.aliases import AliasTable, expand_with
+from qa.aliases import AliasForms, AliasTable, expand_with, presence_with_alias_forms
 from qa.config import Settings
 from qa.dates import find_years
 from qa.embedding import Embedder
@@ -72,7 +72,7 @@ class Query:
     expanded: str
     tokens: list[str]  # stemmed words of the expanded question (for BM25)
     asked_tokens: list[str]  # stemmed words of the question as asked
-    aliases: list[tuple[list[str], list[str]]]  # (asked form, other form) stems of each alias
+    aliases: AliasForms  # (asked form, other form) stems of each alias
     years: set[int]
     vector: np.ndarray
     # Stems of the question's words in capitals that shorten a name the documents write ("EPL").
@@ -177,7 +177,9 @@ class Retriever:
             dense = np.concatenate([dense, self.index.passage_vectors(extra) @ query.vector])
         years = query.years if components.dates else set()
         weights = self.token_weights(query)
-        evidence = self.evidence.gather(query.vector, rows, dense, bm25, weights, years)
+        evidence = self.evidence.gather(
+            query.vector, rows, dense, bm25, weights, years, query.aliases
+        )
         return Pool(rows, evidence, passage_features(evidence))
 
     def search(
@@ -198,7 +200,9 @@ class Retriever:
         # Duplicates of the kept passages can rank anywhere; looking a little past top_k finds
         # the ones that matter without comparing every candidate with every other.
         head = np.argsort(-first, kind="stable")[: max(RERANKED, top_k * DUPLICATE_WINDOW)]
-        refined = self.evidence.refine(query.vector, pool.rows[head], self.token_weights(query))
+        refined = self.evidence.refine(
+            query.vector, pool.rows[head], self.token_weights(query), query.aliases
+        )
         features = np.hstack([pool.features[head], refined_features(refined)])
         second = self.scorers.passage.score(features, off)
         order = np.argsort(-second, kind="stable")[: top_k * DUPLICATE_WINDOW]
@@ -221,9 +225,12 @@ class Retriever:
         """The question's distinct stemmed words (aliases expanded), each weighted by rarity."""
         return self.evidence.weights(query.tokens)
 
-    def term_presence(self, tokens: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
-        """For each token, which of ``rows`` contain it."""
-        return self.evidence.term_presence(tokens, rows)
+    def term_presence(
+        self, tokens: list[str], rows: np.ndarray, aliases: AliasForms = ()
+    ) -> dict[str, np.ndarray]:
+        """For each token, which of ``rows`` contain it (or the other form of an alias of
+        ``aliases`` holding it)."""
+        return presence_with_alias_forms(self.evidence.term_presence(tokens, rows), aliases)
 
     def _collapse_duplicates(self, window: list[Candidate], top_k: int) -> list[Candidate]:
         """The first ``top_k`` distinct passages of ``window`` (ranked): one that says the same as

@@ -1,7 +1,16 @@
 """Abbreviations are learned from the text, not from a list."""
 
-from qa.aliases import AliasTable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.aliases import AliasTable, presence_with_alias_forms, with_alias_forms
+from qa.config import Settings
 from qa.conversation import resolve_follow_up
+from qa.embedding import Embedder
+from qa.indexer import build_index
+from qa.service import QAService
 
 TEXT = (
     "The Greater Manchester Combined Authority (GMCA) met the Care Quality Commission (CQC). "
@@ -56,3 +65,53 @@ def test_initials_of_a_name_the_documents_repeat_are_known_but_not_expanded() ->
     assert (
         AliasTable.learn([AGREEMENT.replace("Eclipse Public License to", "it to")]).initials == {}
     )
+
+
+SIF = (["singl", "inspect", "framework"], ["sif"])  # stems of "single inspection framework"/"SIF"
+
+
+def test_a_text_holding_one_form_of_an_alias_whole_holds_both() -> None:
+    assert with_alias_forms({"sif", "sen"}, [SIF]) == {
+        "sif",
+        "sen",
+        "singl",
+        "inspect",
+        "framework",
+    }
+    assert with_alias_forms({"singl", "inspect", "framework"}, [SIF]) >= {"sif"}
+    # Part of a form is not the form: "inspect" alone does not stand for "SIF".
+    assert with_alias_forms({"inspect", "sen"}, [SIF]) == {"inspect", "sen"}
+    presence = {
+        "singl": np.array([True, False, False]),
+        "inspect": np.array([True, True, True]),
+        "framework": np.array([True, False, False]),
+        "sif": np.array([False, True, False]),
+    }
+    held = presence_with_alias_forms(presence, [SIF])
+    assert held["sif"].tolist() == [True, True, False]
+    assert held["framework"].tolist() == [True, True, False]
+    assert held["inspect"].tolist() == [True, True, True]
+    assert presence["sif"].tolist() == [False, True, False]  # the caller's arrays stay as given
+
+
+def test_a_passage_naming_the_subject_by_its_short_form_covers_the_question(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "about.txt").write_text(
+        "The Regional Transit Authority (RTA) runs the buses and trams of the valley.\n"
+    )
+    (docs / "bridges.txt").write_text(
+        "The RTA does not inspect bridges; the county engineer inspects them every spring.\n"
+    )
+    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
+    build_index(settings, embedder)
+    retriever = QAService(settings, embedder=embedder).retriever
+    query = retriever.prepare("Does the Regional Transit Authority inspect bridges?")
+    assert query.aliases  # the question is expanded with "RTA"
+    pool = retriever.pool(query)
+    texts = [retriever.data.passage_text(int(row)) for row in pool.rows]
+    bridges = next(i for i, text in enumerate(texts) if "bridges" in text)
+    # Every word the question asks is in that passage, one of them by its short form.
+    assert pool.evidence.coverage[bridges] == pytest.approx(1.0)
