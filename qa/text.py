@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 import Stemmer
+from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
 # A dotted number ("3.12", "1.1.2") is a word of its own, so Python "3.12" matches itself
 # better than a HOWTO's release "1.12"; its parts are words too (``words``), so "75%" still
@@ -103,7 +104,9 @@ def content_words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    """The word's stem, a British spelling read as the American one ("licence" as "license",
+    "behaviour" as "behavior"): readers write one, documents the other."""
+    return _stemmer().stemWord(BRITISH_ENGLISH_SPELLINGS.get(word, word))
 
 
 def bm25_tokenize(text: str) -> list[str]:

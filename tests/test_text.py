@@ -43,3 +43,11 @@ def test_a_footnote_reference_after_the_colon_still_ends_a_lead_in() -> None:
     assert introduces("the following terms are used to describe each statement: [2]")
     assert introduces("The options are:¹")
     assert not introduces("This is explained in the notes [2]")
+
+
+def test_british_and_american_spellings_are_the_same_word() -> None:
+    assert bm25_tokenize("the licence's colour and behaviour were analysed") == bm25_tokenize(
+        "the license's color and behavior were analyzed"
+    )
+    # Words spelled alike on both sides, and words the list does not hold, are left alone.
+    assert bm25_tokenize("licensed hour four") == ["licens", "hour", "four"]
