@@ -20,7 +20,7 @@ from qa.text import STOPWORDS, introduces
 # Bump when the splitting rules, the way a format is read into text, or the words BM25 indexes
 # (``qa.text.bm25_tokenize``) change: stored passages
 # then no longer match and are rebuilt.
-CHUNKER_VERSION = 59
+CHUNKER_VERSION = 60
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -54,6 +54,9 @@ _ABBREVIATIONS = {
     "sec",
     "cllr",
 }
+# Abbreviations that stand before a number ("v. 2.0", "vol. 3", "pp. 12-14", "art. 5"): a full
+# stop after one does not end the sentence when a number follows.
+_BEFORE_NUMBER = {"v", "ver", "vol", "p", "pp", "ch", "art", "para", "nos", "rev", "ed", "eq", "pt"}
 # A passage may end at a paragraph boundary instead of mid-paragraph once it holds this share
 # of max_chars: passages that follow the text's own divisions are whole thoughts.
 _PARAGRAPH_BREAK_SHARE = 0.5
@@ -146,6 +149,8 @@ def _ends_sentence(text: str, match: re.Match[str], block_start: int, block_end:
         word = re.search(r"([\w.]+)$", text[max(0, match.start() - 6) : match.start()])
         if word and word.group(1).lower() in _ABBREVIATIONS:
             return False
+        if word and following.group(1).isdigit() and word.group(1).lower() in _BEFORE_NUMBER:
+            return False  # "Eclipse Public License, v. 2.0"
         if _is_initial(text, match, block_end):
             return False  # "Andrew L. Moore", "Donald E. Knuth"
         line_start = text.rfind("\n", 0, match.start()) + 1

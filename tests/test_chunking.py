@@ -137,6 +137,20 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
     assert _sentences(text) == ["Sir Michael Wilshaw met Dr. Smith and Mr. Jones.", "They agreed."]
 
 
+def test_an_abbreviation_before_a_number_does_not_end_a_sentence() -> None:
+    text = (
+        "It is subject to the Mozilla Public License, v. 2.0 and cites "
+        "Communications of the ACM (vol. 34 no. 4), pp. 30-44. Read it. We left at v. It rained."
+    )
+    assert _sentences(text) == [
+        "It is subject to the Mozilla Public License, v. 2.0 and cites "
+        "Communications of the ACM (vol. 34 no. 4), pp. 30-44.",
+        "Read it.",
+        "We left at v.",  # a letter before a word, not a number: the sentence ends
+        "It rained.",
+    ]
+
+
 def test_full_stop_inside_a_number_does_not_split() -> None:
     assert _sentences("Spending rose 2.5 per cent. It fell later.") == [
         "Spending rose 2.5 per cent.",
