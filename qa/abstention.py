@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.answer_choice import MAX_MARGIN, AnswerChoice
 from qa.retrieval import Candidate, Query, Retriever
-from qa.text import STOPWORDS, stem, words
+from qa.text import STOPWORDS, content_words, stem
 
 QUESTION_FEATURES = (
     "top_passage",  # the top passage's relevance log-odds
@@ -61,9 +61,7 @@ class QuestionFacts:
 
     @classmethod
     def of(cls, retriever: Retriever, query: Query) -> QuestionFacts:
-        question_words = [
-            w.removesuffix("'s") for w in words(query.expanded) if w not in STOPWORDS and len(w) > 1
-        ]
+        question_words = [w for w in content_words(query.expanded) if len(w) > 1]
         # A short form the documents never write ("EPL") is known when they write its long form
         # ("Eclipse Public License"): it is not a word they miss.
         vocabulary = retriever.vocabulary

@@ -20,7 +20,7 @@ import numpy as np
 from qa.aliases import AliasForms
 from qa.dates import find_dates, find_years
 from qa.layout import Kind
-from qa.text import STOPWORDS, bm25_tokenize, words
+from qa.text import bm25_tokenize, content_words
 
 SENTENCE_FEATURES = (
     "cosine",  # of question and sentence
@@ -238,4 +238,4 @@ def _matched(sentence_tokens: set[str], traits: QuestionTraits) -> set[str]:
 
 
 def content_word_count(question: str) -> int:
-    return sum(1 for w in words(question) if w not in STOPWORDS and len(w) > 1)
+    return sum(1 for w in content_words(question) if len(w) > 1)

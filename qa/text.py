@@ -76,6 +76,11 @@ STOPWORDS = frozenset(
 )
 
 
+# What a contraction or possessive adds to a word: "what's", "Ofsted's", "you're", "we've",
+# "I'll", "they'd", "I'm".
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$")
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
@@ -99,8 +104,16 @@ def words(text: str) -> list[str]:
 
 
 def content_words(text: str) -> list[str]:
-    """Words minus stopwords and possessive endings."""
-    return [w.removesuffix("'s") for w in words(text) if w not in STOPWORDS]
+    """Words minus stopwords, possessive endings and contractions: "what's" and "it's" are
+    function words as "what" and "it" are, and so is every "n't" ("doesn't", "can't")."""
+    found = []
+    for word in words(text):
+        if word.endswith("n't"):
+            continue  # an auxiliary and "not": "doesn't", "isn't", "can't", "won't"
+        base = _CLITIC.sub("", word)
+        if base and base not in STOPWORDS:
+            found.append(base)
+    return found
 
 
 def stem(word: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.text import bm25_tokenize, introduces, words
+from qa.text import bm25_tokenize, content_words, introduces, words
 
 
 def test_a_dotted_number_is_a_word_of_its_own_besides_its_parts() -> None:
@@ -51,3 +51,12 @@ def test_british_and_american_spellings_are_the_same_word() -> None:
     )
     # Words spelled alike on both sides, and words the list does not hold, are left alone.
     assert bm25_tokenize("licensed hour four") == ["licens", "hour", "four"]
+
+
+def test_contractions_of_function_words_are_function_words() -> None:
+    assert content_words("What's the difference? It's what doesn't work, and you're right") == [
+        "difference",
+        "work",
+        "right",
+    ]
+    assert content_words("Ofsted's verdict") == ["ofsted", "verdict"]  # a possessive's name stays
