@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.answer_choice import MAX_MARGIN, AnswerChoice
 from qa.retrieval import Candidate, Query, Retriever
-from qa.text import STOPWORDS, content_words, stem
+from qa.text import content_words, stem
 
 QUESTION_FEATURES = (
     "top_passage",  # the top passage's relevance log-odds
@@ -70,10 +70,10 @@ class QuestionFacts:
         stems = [s for s in map(stem, question_words) if s not in explained]
         weights = [retriever.idf(s) for s in stems]
         known = sum(w for s, w in zip(stems, weights, strict=True) if s in vocabulary)
+        # Capitalised words that are not function words ("I'm", "What's"), as the corpus knows
+        # them ("Ofsted's" as "ofsted").
         names = {
-            w.lower().removesuffix("'s").removesuffix("’s")
-            for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded)
-            if w.lower() not in STOPWORDS
+            name for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded) for name in content_words(w)
         }
         return cls(
             stems,

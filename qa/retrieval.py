@@ -24,7 +24,7 @@ from qa.passage_features import (
 from qa.scorers import Scorers, shipped_scorers
 from qa.sentence_map import SentenceMap
 from qa.store import SearchIndex, Store, check_model, open_store
-from qa.text import bm25_tokenize, stem, words
+from qa.text import bm25_tokenize, content_words, stem
 
 # Candidates looked at per result asked for when folding near-duplicates (see ``search``).
 DUPLICATE_WINDOW = 3
@@ -115,10 +115,10 @@ class Retriever:
     # --- preparation ---------------------------------------------------------------------
 
     def _vocabulary(self) -> set[str]:
+        """The stems of every content word the documents write (read as a question's are)."""
         vocabulary: set[str] = set()
         for doc in self.data.documents.values():
-            for word in words(doc.title + " " + doc.text):
-                vocabulary.add(stem(word.removesuffix("'s")))
+            vocabulary.update(map(stem, content_words(doc.title + " " + doc.text)))
         return vocabulary
 
     def _sentence_idf(self) -> dict[str, float]:

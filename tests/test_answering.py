@@ -104,3 +104,17 @@ def test_initials_of_a_name_the_corpus_writes_are_not_an_unknown_name(service: Q
     unknown = QuestionFacts.of(retriever, retriever.prepare("What did XQZ say about its staff?"))
     assert not known.unknown_name and unknown.unknown_name
     assert known.corpus_coverage > unknown.corpus_coverage
+
+
+def test_a_contraction_is_not_a_name(service: QAService) -> None:
+    # Capitalised at the start of a sentence, "I'm" and "What's" are function words, and
+    # "Ofsted's" is the name the seeds write as "Ofsted".
+    retriever = service.retriever
+    for question in (
+        "I'm in Westminster. What's Ofsted's rating?",
+        "What's the rating? I'll ask Ofsted.",
+    ):
+        facts = QuestionFacts.of(retriever, retriever.prepare(question))
+        assert not facts.unknown_name, question
+        assert "what" not in facts.stems
+    assert QuestionFacts.of(retriever, retriever.prepare("I'm asking Zqxville.")).unknown_name
