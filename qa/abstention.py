@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.answer_choice import MAX_MARGIN, AnswerChoice
 from qa.retrieval import Candidate, Query, Retriever
-from qa.text import content_words, stem
+from qa.text import bm25_tokenize, content_words, stem
 
 QUESTION_FEATURES = (
     "top_passage",  # the top passage's relevance log-odds
@@ -39,6 +39,10 @@ QUESTION_FEATURES = (
     "log_words",  # how many content words the question has
 )
 JUDGED_PASSAGES = 3
+# Capitalised words in a row, "of", "for", "the" or "&" allowed between them.
+_NAME_PHRASE = re.compile(r"\b[A-Z][\w'’-]*(?:[ \t]+(?:(?:of|for|the|&)[ \t]+)?[A-Z][\w'’-]*)+")
+_SENTENCE_START = re.compile(r"(?:\A|[.!?:]\s+)[\"“'‘(]*\Z")
+_POSSESSIVE = re.compile(r"['’]s\b")
 _NO_ANSWER_SCORE = -10.0
 
 
@@ -75,13 +79,32 @@ class QuestionFacts:
         names = {
             name for w in re.findall(r"\b[A-Z][\w'’]+", query.expanded) for name in content_words(w)
         }
+        unknown_word = any(
+            stem(name) not in vocabulary and stem(name) not in explained for name in names
+        )
         return cls(
             stems,
             weights,
             known / (sum(weights) or 1.0),
-            any(stem(name) not in vocabulary and stem(name) not in explained for name in names),
+            unknown_word or _unknown_phrase(retriever, query.text),
             bool(query.years - retriever.corpus_years),
         )
+
+
+def _unknown_phrase(retriever: Retriever, question: str) -> bool:
+    """Whether the question names something in several capitalised words that the documents
+    know word by word but never write together ("the New Member process", "the Open Source
+    Initiative"). A sentence's first word is left out, capitalised or not; a possessive ends a
+    name ("ICU's CJ dictionary")."""
+    for match in _NAME_PHRASE.finditer(question):
+        text = match.group()
+        if _SENTENCE_START.search(question[: match.start()]):
+            text = text.split(maxsplit=1)[1] if " " in text else ""
+        for part in _POSSESSIVE.split(text):
+            stems = bm25_tokenize(part)
+            if len(stems) >= 2 and not retriever.writes_phrase(stems):
+                return True
+    return False
 
 
 def question_row(

@@ -28,6 +28,8 @@ from qa.text import bm25_tokenize, content_words, stem
 
 # Candidates looked at per result asked for when folding near-duplicates (see ``search``).
 DUPLICATE_WINDOW = 3
+# Passages read to find a phrase: the best by BM25 for its words, which hold it if any does.
+PHRASE_PASSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,17 @@ class Retriever:
                 frequency[token] = frequency.get(token, 0) + 1
         total = len(self.data.sentences) + 1
         return {token: float(np.log(total / (count + 0.5))) for token, count in frequency.items()}
+
+    def writes_phrase(self, stems: list[str]) -> bool:
+        """Whether a passage writes these stems in a row, function words aside ("Open Source
+        Initiative" as ``["open", "sourc", "initi"]``). Read in the passages BM25 ranks best
+        for them, not the whole corpus."""
+        rows, _ = self.index.lexical_search(stems, PHRASE_PASSAGES)
+        wanted = f" {' '.join(stems)} "
+        return any(
+            wanted in f" {' '.join(bm25_tokenize(self.data.passage_text(row)))} "
+            for row in rows.tolist()
+        )
 
     def idf(self, token: str) -> float:
         return self.sentence_idf.get(token, float(np.log(len(self.data.sentences) + 2)))
