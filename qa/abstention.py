@@ -37,6 +37,8 @@ QUESTION_FEATURES = (
     "unknown_name",  # a capitalised name the corpus never mentions
     "unknown_year",  # a year the corpus never mentions
     "log_words",  # how many content words the question has
+    "unknown_common",  # share of the question's weighted words the corpus lacks, common words
+    "unknown_specific",  # ... the corpus lacks, other words (names, terms: "WireGuard", "SPDX")
 )
 JUDGED_PASSAGES = 3
 # Capitalised words in a row, "of", "for", "the" or "&" allowed between them.
@@ -62,6 +64,12 @@ class QuestionFacts:
     corpus_coverage: float
     unknown_name: bool
     unknown_year: bool
+    # The words the corpus lacks, split by whether they are common English (a word the model's
+    # tokenizer holds whole): a question in other words than the text's ("breach", "fix" for
+    # "fails to comply", "cure") lacks common words; one about what the text never covers
+    # lacks names and terms too.
+    unknown_common: float = 0.0
+    unknown_specific: float = 0.0
 
     @classmethod
     def of(cls, retriever: Retriever, query: Query) -> QuestionFacts:
@@ -71,9 +79,20 @@ class QuestionFacts:
         vocabulary = retriever.vocabulary
         explained = {s for asked, _ in query.aliases for s in asked if s not in vocabulary}
         explained |= query.shortened
-        stems = [s for s in map(stem, question_words) if s not in explained]
+        asked = [(w, stem(w)) for w in question_words if stem(w) not in explained]
+        stems = [s for _, s in asked]
         weights = [retriever.idf(s) for s in stems]
+        total = sum(weights) or 1.0
         known = sum(w for s, w in zip(stems, weights, strict=True) if s in vocabulary)
+        common = retriever.embedder.whole_words
+        unknown_common = unknown_specific = 0.0
+        for (word, s), weight in zip(asked, weights, strict=True):
+            if s in vocabulary:
+                continue
+            if word in common:
+                unknown_common += weight
+            else:
+                unknown_specific += weight
         # Capitalised words that are not function words ("I'm", "What's"), as the corpus knows
         # them ("Ofsted's" as "ofsted").
         names = {
@@ -85,9 +104,11 @@ class QuestionFacts:
         return cls(
             stems,
             weights,
-            known / (sum(weights) or 1.0),
+            known / total,
             unknown_word or _unknown_phrase(retriever, query.text),
             bool(query.years - retriever.corpus_years),
+            unknown_common / total,
+            unknown_specific / total,
         )
 
 
@@ -141,6 +162,8 @@ def question_row(
         float(facts.unknown_name),
         float(facts.unknown_year),
         float(np.log1p(len(facts.stems))),
+        facts.unknown_common,
+        facts.unknown_specific,
     ]
     return np.array([values], dtype=np.float64)
 

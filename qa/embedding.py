@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -110,6 +111,19 @@ def model_checksum(model_path: Path) -> str:
     return digest.hexdigest()
 
 
+def whole_words(tokenizer_file: Path) -> frozenset[str]:
+    """The alphabetic, lower-case entries of a WordPiece vocabulary that are words, not pieces
+    of words ("##ing") or markers ("[CLS]")."""
+    if not tokenizer_file.is_file():
+        return frozenset()
+    vocabulary = (
+        json.loads(tokenizer_file.read_text(encoding="utf-8")).get("model", {}).get("vocab")
+    )
+    if not isinstance(vocabulary, dict):
+        return frozenset()
+    return frozenset(word for word in vocabulary if word.isalpha() and word.islower())
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors (so inner product equals cosine).
 
@@ -140,6 +154,7 @@ class Embedder:
         self._onnx: OnnxEncoder | None = None
         self._path: Path | None = None
         self._checksum: str | None = None
+        self._whole_words: frozenset[str] | None = None
         self._load_lock = threading.Lock()
         self._batcher = MicroBatcher(lambda texts: self._encode_now(texts, 64))
 
@@ -204,6 +219,16 @@ class Embedder:
                 except (OSError, ValueError) as error:
                     raise ModelUnavailable(f"could not load model {self.name}: {error}") from None
             return self._model
+
+    @property
+    def whole_words(self) -> frozenset[str]:
+        """The words the model's tokenizer holds whole ("breach", "ship"; not "wireguard", which
+        it cuts into pieces). A vocabulary built from general English text, these are common
+        words: the verdict tells a question in other words than the text's from one naming
+        what the text never mentions by them. Empty for a model without ``tokenizer.json``."""
+        if self._whole_words is None:
+            self._whole_words = whole_words(self.path / "tokenizer.json")
+        return self._whole_words
 
     @property
     def dimension(self) -> int:

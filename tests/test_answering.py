@@ -135,3 +135,24 @@ def test_a_name_in_several_words_the_documents_never_write_is_unknown(service: Q
     # A sentence's first word is capitalised whatever it is, and a possessive ends a name.
     assert not unknown("Explain Ofsted's rating of Westminster.")
     assert not unknown("Does Ofsted's Westminster report praise leadership?")
+
+
+def test_words_the_corpus_lacks_are_told_apart_as_common_or_specific(service: QAService) -> None:
+    retriever = service.retriever
+    common = retriever.embedder.whole_words
+    assert {"breach", "ship", "rating"} <= common
+    assert not {"wireguard", "##ing", "[CLS]"} & common
+
+    def facts(question: str) -> QuestionFacts:
+        return QuestionFacts.of(retriever, retriever.prepare(question))
+
+    # The seeds never write "breach" or "wireguard"; they write "Westminster" and "rated".
+    paraphrase, unknown, known = (
+        facts("Did Westminster breach its rating?"),
+        facts("Did Westminster use wireguard?"),
+        facts("How was Westminster rated?"),
+    )
+    assert paraphrase.unknown_common > 0 and paraphrase.unknown_specific == 0
+    assert unknown.unknown_specific > 0 and unknown.unknown_common == 0
+    assert known.unknown_common == known.unknown_specific == 0
+    assert paraphrase.corpus_coverage + paraphrase.unknown_common == pytest.approx(1.0)
