@@ -4,7 +4,9 @@ Words alone are not enough: a question that shares a place name or an organisati
 corpus ("How many people live in Kensington?") finds passages that mention it and still go
 unanswered. So the verdict reads the meaning of the best passage and sentence, how much of the
 question's rare vocabulary the top passages contain (not just the corpus), the rarest word they
-all miss, names and years the corpus never mentions, and how sure the sentence scorer was.
+all miss, names and years the corpus never mentions (a name in several words too), which of
+the question's words the corpus lacks (common words, as a question in other words lacks them,
+or names and terms), and how sure the sentence scorer was.
 Two fitted models read these features (``qa.scorers``): one decides whether to answer, the other
 gives the answer's confidence (the probability it is right, calibrated on held-out collections).
 """
