@@ -81,7 +81,7 @@ class QuestionFacts:
         vocabulary = retriever.vocabulary
         explained = {s for asked, _ in query.aliases for s in asked if s not in vocabulary}
         explained |= query.shortened
-        asked = [(w, stem(w)) for w in question_words if stem(w) not in explained]
+        asked = [(w, s) for w, s in ((w, stem(w)) for w in question_words) if s not in explained]
         stems = [s for _, s in asked]
         weights = [retriever.idf(s) for s in stems]
         total = sum(weights) or 1.0

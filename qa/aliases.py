@@ -177,6 +177,8 @@ def with_alias_forms(stems: AbstractSet[str], aliases: AliasForms) -> AbstractSe
     word by word, each would miss the other form's words, and the passage naming the subject in
     one form only (most passages, once a document has defined its short form) would look as if
     it missed the question's rarest word."""
+    if not aliases:
+        return stems  # most questions: read for every candidate sentence, so no work at all
     added = {
         token
         for asked, other in aliases
