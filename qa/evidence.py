@@ -74,11 +74,12 @@ class EvidenceReader:
         passage holding one form of an alias the question mentions holds both."""
         data = self.data
         total = sum(weights.values()) or 1.0
+        documents = data.passages.doc[rows]
         coverage = np.zeros(len(rows))
         presence = presence_with_alias_forms(self.term_presence(list(weights), rows), aliases)
+        titled = self._title_presence(documents, list(weights), aliases)
         for token, present in presence.items():
-            coverage += weights[token] * present
-        documents = data.passages.doc[rows]
+            coverage += weights[token] * (present | titled[token])
         title = self._shares(
             documents, weights, total, lambda d: with_alias_forms(self.title_stems[d], aliases)
         )
@@ -174,6 +175,22 @@ class EvidenceReader:
             starts = np.cumsum(counts[has]) - counts[has]
             best[has] = np.maximum.reduceat(self.index.sentence_vectors(gathered) @ vector, starts)
         return best
+
+    def _title_presence(
+        self, documents: np.ndarray, tokens: list[str], aliases: AliasForms
+    ) -> dict[str, np.ndarray]:
+        """For each token, which candidates' document titles hold it. A passage counts a
+        word its title holds as its own: the passage on grep's ``-l`` option is about grep
+        without repeating the name, and a page's opening passage, which repeats it, should
+        not win on that word alone."""
+        distinct, inverse = np.unique(documents, return_inverse=True)
+        titles = [with_alias_forms(self.title_stems[d], aliases) for d in distinct.tolist()]
+        return {
+            token: np.array([token in title for title in titles], dtype=bool)[inverse]
+            if len(documents)
+            else np.zeros(0, dtype=bool)
+            for token in tokens
+        }
 
     @staticmethod
     def _shares(

@@ -24,7 +24,7 @@ PASSAGE_FEATURES = (
     "sentence_gap",
     "heading_dense",  # cosine of the question and the passage's section heading
     "document_dense",  # the best cosine among the candidates of the passage's document
-    "coverage",  # share of the question's rarity-weighted words the passage contains
+    "coverage",  # share of the question's rarity-weighted words the passage (or its title) holds
     "title_coverage",  # ... its document's title contains
     "heading_coverage",  # ... its section heading contains
     "year_published",  # the document was published in a year the question names

@@ -122,3 +122,27 @@ def test_the_answer_margin_ignores_the_sentences_read_with_the_answer() -> None:
     assert answer_margin(np.array([20.0, 0.0]), np.array([0, 1]), np.array([0, 0]), 0) == (
         MAX_MARGIN
     )
+
+
+def test_a_word_the_title_holds_counts_as_held_by_every_passage_of_the_document(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frobnicator.md").write_text(
+        "# Frobnicator\n\n"
+        "The frobnicator polishes brass. Frobnicator models differ in size.\n\n"
+        "## Options\n\n"
+        "The quiet switch silences the bell while it works.\n"
+    )
+    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
+    build_index(settings, embedder)
+    retriever = QAService(settings, embedder=embedder).retriever
+    pool = retriever.pool(retriever.prepare("Can the frobnicator silence its bell?"))
+    texts = [retriever.data.passage_text(int(row)) for row in pool.rows]
+    options = next(i for i, text in enumerate(texts) if "quiet switch" in text)
+    opening = next(i for i, text in enumerate(texts) if "polishes brass" in text)
+    # The option's passage never writes "frobnicator", but its document's title does: it holds
+    # every word asked, and more of them than the opening that repeats the name.
+    assert pool.evidence.coverage[options] == pytest.approx(1.0)
+    assert pool.evidence.coverage[options] > pool.evidence.coverage[opening]
