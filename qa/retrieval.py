@@ -133,14 +133,18 @@ class Retriever:
         return {token: float(np.log(total / (count + 0.5))) for token, count in frequency.items()}
 
     def writes_phrase(self, stems: list[str]) -> bool:
-        """Whether a passage writes these stems in a row, function words aside ("Open Source
-        Initiative" as ``["open", "sourc", "initi"]``). Read in the passages BM25 ranks best
-        for them, not the whole corpus."""
+        """Whether a passage, or the title of its document, writes these stems in a row,
+        function words aside ("Open Source Initiative" as ``["open", "sourc", "initi"]``). Read
+        in the passages BM25 ranks best for them, not the whole corpus. A web page's or a PDF's
+        title need not be in its text, and a question may name the document by it."""
         rows, _ = self.index.lexical_search(stems, PHRASE_PASSAGES)
         wanted = f" {' '.join(stems)} "
+        titles = {
+            self.data.documents[self.data.passages.doc_id(row)].title for row in rows.tolist()
+        }
         return any(
-            wanted in f" {' '.join(bm25_tokenize(self.data.passage_text(row)))} "
-            for row in rows.tolist()
+            wanted in f" {' '.join(bm25_tokenize(text))} "
+            for text in [*titles, *(self.data.passage_text(row) for row in rows.tolist())]
         )
 
     def idf(self, token: str) -> float:
