@@ -36,6 +36,12 @@ class EvidenceReader:
         doc_ids = data.passages.doc_ids
         documents = [data.documents[d] for d in doc_ids]
         self.title_stems = [frozenset(bm25_tokenize(doc.title)) for doc in documents]
+        # For each word of a title, the documents (in the passages' numbering) whose titles hold it.
+        holders: dict[str, list[int]] = {}
+        for number, stems in enumerate(self.title_stems):
+            for stem in stems:
+                holders.setdefault(stem, []).append(number)
+        self._title_holders = {stem: np.array(found) for stem, found in holders.items()}
         # The year each document (in the passages' numbering) was published, 0 if undated.
         self.published = np.array(
             [int(doc.published[:4]) if doc.published else 0 for doc in documents], dtype=np.int32
@@ -183,14 +189,14 @@ class EvidenceReader:
         word its title holds as its own: the passage on grep's ``-l`` option is about grep
         without repeating the name, and a page's opening passage, which repeats it, should
         not win on that word alone."""
-        distinct, inverse = np.unique(documents, return_inverse=True)
-        titles = [with_alias_forms(self.title_stems[d], aliases) for d in distinct.tolist()]
-        return {
-            token: np.array([token in title for title in titles], dtype=bool)[inverse]
-            if len(documents)
-            else np.zeros(0, dtype=bool)
+        nowhere = np.zeros(len(documents), dtype=bool)
+        presence = {
+            token: np.isin(documents, self._title_holders[token])
+            if token in self._title_holders
+            else nowhere
             for token in tokens
         }
+        return presence_with_alias_forms(presence, aliases)
 
     @staticmethod
     def _shares(
