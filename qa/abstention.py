@@ -31,6 +31,7 @@ QUESTION_FEATURES = (
     "top_coverage",  # ... the top passage contains
     "best_coverage",  # ... the best-covering of the top passages contains
     "missing_rare",  # rarity of the rarest question word no top passage contains (0..1)
+    "text_coverage",  # the best share of them one top passage's own text holds (titles aside)
     "sentence_coverage",  # the largest share of them one sentence of the top passages holds
     "answer_score",  # the sentence scorer's score for the chosen answer
     "answer_cosine",  # cosine of the question and the chosen sentence
@@ -143,6 +144,13 @@ def question_row(
             w for s, w in zip(facts.stems, facts.weights, strict=True) if not presence[s].any()
         ]
         rarest = max(facts.weights) if facts.weights else 1.0
+        # A passage's coverage counts the words its document's title holds; what its own text
+        # holds is evidence too: a question naming a command finds every passage of its page
+        # holding the name, whether or not the passage says anything about what is asked.
+        total = sum(facts.weights) or 1.0
+        held = np.zeros(len(top))
+        for stem, weight in zip(facts.stems, facts.weights, strict=True):
+            held += weight * presence[stem]
         values = [
             top[0].score,
             min(top[0].score - top[1].score, MAX_MARGIN) if len(top) > 1 else MAX_MARGIN,
@@ -152,10 +160,11 @@ def question_row(
             top[0].coverage,
             max(c.coverage for c in top),
             max(missing) / rarest if missing and rarest > 0 else 0.0,
+            float(held.max()) / total,
             max(c.sentence_coverage for c in top),
         ]
     else:
-        values = [_NO_ANSWER_SCORE, 0.0, 0.0, 0.0, facts.corpus_coverage, 0.0, 0.0, 1.0, 0.0]
+        values = [_NO_ANSWER_SCORE, 0.0, 0.0, 0.0, facts.corpus_coverage, 0.0, 0.0, 1.0, 0.0, 0.0]
     values += [
         answer.score if answer is not None else _NO_ANSWER_SCORE,
         answer.cosine if answer is not None else 0.0,

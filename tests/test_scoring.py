@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.abstention import QUESTION_FEATURES
+from qa.abstention import QUESTION_FEATURES, QuestionFacts, question_row
 from qa.answer_choice import MAX_MARGIN, answer_margin
 from qa.config import Settings
 from qa.embedding import Embedder
@@ -22,6 +22,7 @@ from qa.passage_features import (
     features_off,
     passage_features,
 )
+from qa.retrieval import Candidate
 from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers, shipped_scorers
 from qa.sentence_features import SENTENCE_FEATURES
 from qa.service import QAService
@@ -146,3 +147,23 @@ def test_a_word_the_title_holds_counts_as_held_by_every_passage_of_the_document(
     # every word asked, and more of them than the opening that repeats the name.
     assert pool.evidence.coverage[options] == pytest.approx(1.0)
     assert pool.evidence.coverage[options] > pool.evidence.coverage[opening]
+
+
+def test_the_verdict_reads_what_a_passage_s_own_text_holds_beside_its_coverage() -> None:
+    facts = QuestionFacts(["tar", "encrypt", "password"], [1.0, 2.0, 1.0], 1.0, False, False)
+    # Both passages are tar's: their coverage counts "tar" from the page's title. Only the
+    # second one's text writes any word of the question ("password").
+    top = [
+        Candidate(7, 0.5, 1.0, 0.5, 3.0, coverage=0.25),
+        Candidate(9, 0.4, 0.8, 0.4, 2.0, coverage=0.5),
+    ]
+    presence = {
+        "tar": np.array([False, False]),
+        "encrypt": np.array([False, False]),
+        "password": np.array([False, True]),
+    }
+    row = question_row(facts, top, presence, None)[0]
+    features = dict(zip(QUESTION_FEATURES, row, strict=True))
+    assert features["text_coverage"] == pytest.approx(0.25)
+    assert features["best_coverage"] == pytest.approx(0.5)
+    assert features["missing_rare"] == pytest.approx(1.0)  # "encrypt" is in neither
