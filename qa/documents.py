@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -102,6 +103,8 @@ def _parse(data: bytes, source: str) -> Document:
     if not text.strip():
         raise UnreadableDocument("no text could be extracted")
     published = declared or publication_date(text)
+    if title and _FILE_NAME_TITLE.search(title.strip()):
+        title = None
     return Document(
         doc_id=doc_id_for(source),
         source=source,
@@ -128,6 +131,15 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
     textual = suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES
     if textual and b"\x00" in data[:8192] and not data.startswith(WIDE_BOMS):
         raise UnsupportedFileType("binary content in a text file")
+
+
+# A title a PDF or a Word file states that is only the name of the file it was made from
+# ("Microsoft Word - minutes_final.docx", "report.tex", "Slides.pptx"): word processors write
+# it when nobody gave one. Every passage is read with its title, so the text's own opening
+# heading is the better one.
+_FILE_NAME_TITLE = re.compile(
+    r"\.(?:docx?|odt|rtf|txt|tex|dvi|ps|pdf|pptx?|xlsx?|indd|qxd)\Z", re.I
+)
 
 
 def title_from_text(text: str) -> str:

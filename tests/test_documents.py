@@ -179,6 +179,18 @@ def test_pdf_text_and_metadata_title(tmp_path: Path) -> None:
     assert document.sha256 == hashlib.sha256(data).hexdigest()
 
 
+def test_a_stated_title_that_is_a_file_name_gives_way_to_the_opening_heading(
+    tmp_path: Path,
+) -> None:
+    data = _pdf_bytes("Microsoft Word - harbour_rules_v3.docx", ["Harbour rules", "Boats moor."])
+    assert _load(tmp_path, "rules.pdf", data).title == "Harbour rules"
+    data = _docx_bytes("minutes.doc", ["Board minutes", "Services are outstanding."])
+    assert _load(tmp_path, "minutes.docx", data).title == "Board minutes"
+    # A title that names a format in its words is still a title.
+    data = _pdf_bytes("Reading PDF files", ["Chapter one", "Text."])
+    assert _load(tmp_path, "guide.pdf", data).title == "Reading PDF files"
+
+
 def test_docx_paragraphs_and_core_title(tmp_path: Path) -> None:
     data = _docx_bytes(
         "Board minutes", ["Date: 15/10/2019", "", "", "", "Services are outstanding."]
