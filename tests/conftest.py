@@ -14,6 +14,9 @@ import pytest
 from bench.server import LiveServer, live_server
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedding import Embedder
+from qa.indexer import build_index
+from qa.retrieval import Retriever
+from qa.service import QAService
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -49,6 +52,22 @@ def settings(tmp_path: Path, docs_dir: Path) -> Settings:
         reconcile_every_s=0,
         data_dir=tmp_path / "data",
     )
+
+
+@pytest.fixture
+def retriever_over(tmp_path: Path, embedder: Embedder) -> Callable[[dict[str, str]], Retriever]:
+    """A retriever over documents the test writes ({file name: content}), indexed in tmp_path."""
+
+    def build(files: dict[str, str]) -> Retriever:
+        written = tmp_path / "written"
+        written.mkdir()
+        for name, content in files.items():
+            (written / name).write_text(content)
+        settings = Settings(docs_dir=written, index_dir=tmp_path / "index", answer_workers=0)
+        build_index(settings, embedder)
+        return QAService(settings, embedder=embedder).retriever
+
+    return build
 
 
 @pytest.fixture(scope="session")

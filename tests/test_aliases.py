@@ -1,16 +1,13 @@
 """Abbreviations are learned from the text, not from a list."""
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from qa.aliases import AliasTable, presence_with_alias_forms, with_alias_forms
-from qa.config import Settings
 from qa.conversation import resolve_follow_up
-from qa.embedding import Embedder
-from qa.indexer import build_index
-from qa.service import QAService
+from qa.retrieval import Retriever
 
 TEXT = (
     "The Greater Manchester Combined Authority (GMCA) met the Care Quality Commission (CQC). "
@@ -95,19 +92,16 @@ def test_a_text_holding_one_form_of_an_alias_whole_holds_both() -> None:
 
 
 def test_a_passage_naming_the_subject_by_its_short_form_covers_the_question(
-    tmp_path: Path, embedder: Embedder
+    retriever_over: Callable[[dict[str, str]], Retriever],
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "about.txt").write_text(
-        "The Regional Transit Authority (RTA) runs the buses and trams of the valley.\n"
+    retriever = retriever_over(
+        {
+            "about.txt": "The Regional Transit Authority (RTA) runs the buses and trams of the "
+            "valley.\n",
+            "bridges.txt": "The RTA does not inspect bridges; the county engineer inspects them "
+            "every spring.\n",
+        }
     )
-    (docs / "bridges.txt").write_text(
-        "The RTA does not inspect bridges; the county engineer inspects them every spring.\n"
-    )
-    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
-    build_index(settings, embedder)
-    retriever = QAService(settings, embedder=embedder).retriever
     query = retriever.prepare("Does the Regional Transit Authority inspect bridges?")
     assert query.aliases  # the question is expanded with "RTA"
     pool = retriever.pool(query)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +12,7 @@ from qa.abstention import QuestionFacts
 from qa.answering import Answer, Source
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.indexer import build_index
+from qa.retrieval import Retriever
 from qa.service import QAService
 from qa.text import normalise
 
@@ -139,19 +139,19 @@ def test_a_name_in_several_words_the_documents_never_write_is_unknown(service: Q
     assert not unknown("Does Ofsted's Westminster report praise leadership?")
 
 
-def test_a_name_a_document_s_title_writes_is_known(tmp_path: Path, embedder: Embedder) -> None:
-    # A web page's title need not be in its text: the page below never writes "Kestrel Valley
+_ALMANAC_PAGE = (
+    "<html><head><title>Kestrel Valley Almanac</title></head><body>"
+    "<p>The river in the valley floods every March. A kestrel nests by the mill.</p>"
+    "<p>This almanac is printed each winter.</p></body></html>"
+)
+
+
+def test_a_name_a_document_s_title_writes_is_known(
+    retriever_over: Callable[[dict[str, str]], Retriever],
+) -> None:
+    # A web page's title need not be in its text: the page never writes "Kestrel Valley
     # Almanac" in a row, but its title does, and a question may name the page by it.
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "almanac.html").write_text(
-        "<html><head><title>Kestrel Valley Almanac</title></head><body>"
-        "<p>The river in the valley floods every March. A kestrel nests by the mill.</p>"
-        "<p>This almanac is printed each winter.</p></body></html>"
-    )
-    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
-    build_index(settings, embedder)
-    retriever = QAService(settings, embedder=embedder).retriever
+    retriever = retriever_over({"almanac.html": _ALMANAC_PAGE})
     assert retriever.writes_phrase(["kestrel", "valley", "almanac"])
     assert not retriever.writes_phrase(["kestrel", "river"])
     question = "When does the Kestrel Valley Almanac say the river floods?"

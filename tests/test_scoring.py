@@ -4,6 +4,7 @@ hand-made arrays), and near-duplicate folding with the real model."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from qa.passage_features import (
     features_off,
     passage_features,
 )
-from qa.retrieval import Candidate
+from qa.retrieval import Candidate, Retriever
 from qa.scorers import WEIGHTS_FILE, LinearScorer, Scorers, shipped_scorers
 from qa.sentence_features import SENTENCE_FEATURES
 from qa.service import QAService
@@ -126,19 +127,16 @@ def test_the_answer_margin_ignores_the_sentences_read_with_the_answer() -> None:
 
 
 def test_a_word_the_title_holds_counts_as_held_by_every_passage_of_the_document(
-    tmp_path: Path, embedder: Embedder
+    retriever_over: Callable[[dict[str, str]], Retriever],
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frobnicator.md").write_text(
-        "# Frobnicator\n\n"
-        "The frobnicator polishes brass. Frobnicator models differ in size.\n\n"
-        "## Options\n\n"
-        "The quiet switch silences the bell while it works.\n"
+    retriever = retriever_over(
+        {
+            "frobnicator.md": "# Frobnicator\n\n"
+            "The frobnicator polishes brass. Frobnicator models differ in size.\n\n"
+            "## Options\n\n"
+            "The quiet switch silences the bell while it works.\n"
+        }
     )
-    settings = Settings(docs_dir=docs, index_dir=tmp_path / "index", answer_workers=0)
-    build_index(settings, embedder)
-    retriever = QAService(settings, embedder=embedder).retriever
     pool = retriever.pool(retriever.prepare("Can the frobnicator silence its bell?"))
     texts = [retriever.data.passage_text(int(row)) for row in pool.rows]
     options = next(i for i, text in enumerate(texts) if "quiet switch" in text)
