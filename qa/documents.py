@@ -135,8 +135,8 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
 
 # A title a PDF or a Word file states that is only the name of the file it was made from
 # ("Microsoft Word - minutes_final.docx", "report.tex", "Slides.pptx"): word processors write
-# it when nobody gave one. Every passage is read with its title, so the text's own opening
-# heading is the better one.
+# it when nobody gave one. A passage counts its document's title words as its own (its
+# coverage, ``qa.evidence``), so the text's own opening heading is the better title.
 _FILE_NAME_TITLE = re.compile(
     r"\.(?:docx?|odt|rtf|txt|tex|dvi|ps|pdf|pptx?|xlsx?|indd|qxd)\Z", re.I
 )
