@@ -21,13 +21,19 @@ _QUOTES = str.maketrans(
 # whole again. An ASCII hyphen at a line end is the text's own ("bug-\ntracking", "tri-\nborough":
 # hard-wrapping tools break after hyphens, they do not hyphenate), so only the break goes. PDFs are
 # dehyphenated when their text is extracted (qa.pdf_text), where the document's words decide.
-TYPESET_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])[\u2010\u00ad][ \t]*\r?\n\s*(?=[a-z])")
-HARD_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]-)[ \t]*\r?\n\s*(?=[^\W\d_])")
+#
+# Each pattern opens on the hyphen and looks back for the letter before it: a pattern that opens
+# on a look-behind is tried at every position of the text, one that opens on a character only
+# where that character is (five times faster on running text).
+TYPESET_HYPHEN_BREAK = re.compile(r"[\u2010\u00ad](?<=[^\W\d_].)[ \t]*\r?\n\s*(?=[a-z])")
+HARD_HYPHEN_BREAK = re.compile(r"-(?<=[^\W\d_]-)[ \t]*\r?\n\s*(?=[^\W\d_])")
 
 
 def unwrap_hyphens(text: str) -> str:
     """``text`` with the line breaks after hyphens undone (see above); other breaks kept."""
-    return HARD_HYPHEN_BREAK.sub("", TYPESET_HYPHEN_BREAK.sub("", text))
+    if "\n" not in text:  # the common case when tokenising sentences: nothing to undo
+        return text
+    return HARD_HYPHEN_BREAK.sub("-", TYPESET_HYPHEN_BREAK.sub("", text))
 
 
 # A dash after a word ends a lead-in in prose; not an equation's tag ("—1—"), a line of markup
@@ -95,12 +101,15 @@ def words(text: str) -> list[str]:
     """Lower-cased words with straight apostrophes, in order; a word a typesetter hyphenated at a
     line end counts as the whole word (see ``unwrap_hyphens``), and a dotted number counts whole
     and then as its parts ("3.12", "3", "12")."""
-    found = []
-    for word in _WORD.findall(unwrap_hyphens(text).lower()):
-        found.append(word.replace("’", "'"))
+    found: list[str] = _WORD.findall(unwrap_hyphens(text).lower().replace("’", "'"))
+    if "." not in text:
+        return found
+    with_parts = []
+    for word in found:
+        with_parts.append(word)
         if "." in word:  # only a dotted number holds one
-            found.extend(word.split("."))
-    return found
+            with_parts.extend(word.split("."))
+    return with_parts
 
 
 def content_words(text: str) -> list[str]:
@@ -108,17 +117,20 @@ def content_words(text: str) -> list[str]:
     function words as "what" and "it" are, and so is every "n't" ("doesn't", "can't")."""
     found = []
     for word in words(text):
-        if word.endswith("n't"):
-            continue  # an auxiliary and "not": "doesn't", "isn't", "can't", "won't"
-        base = _CLITIC.sub("", word)
-        if base and base not in STOPWORDS:
-            found.append(base)
+        if "'" in word:
+            if word.endswith("n't"):
+                continue  # an auxiliary and "not": "doesn't", "isn't", "can't", "won't"
+            word = _CLITIC.sub("", word)
+        if word and word not in STOPWORDS:
+            found.append(word)
     return found
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """The word's stem, a British spelling read as the American one ("licence" as "license",
-    "behaviour" as "behavior"): readers write one, documents the other."""
+    "behaviour" as "behavior"): readers write one, documents the other. Cached: a collection's
+    words repeat, and a cached stem costs a tenth of stemming again."""
     return _stemmer().stemWord(BRITISH_ENGLISH_SPELLINGS.get(word, word))
 
 

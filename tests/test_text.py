@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.text import bm25_tokenize, content_words, introduces, words
+from qa.text import bm25_tokenize, content_words, introduces, unwrap_hyphens, words
 
 
 def test_a_dotted_number_is_a_word_of_its_own_besides_its_parts() -> None:
@@ -28,6 +28,17 @@ def test_a_dotted_number_is_a_word_of_its_own_besides_its_parts() -> None:
 
 def test_words_keep_apostrophes_and_drop_underscores() -> None:
     assert words("Don’t use snake_case here") == ["don't", "use", "snake", "case", "here"]
+
+
+def test_only_a_break_after_a_hyphen_that_follows_a_letter_is_undone() -> None:
+    # A typesetter's hyphen goes with the break ("config‐\n   uration"); a text's own ASCII
+    # hyphen stays and only the break goes; after a digit, or before a capital, nothing changes.
+    wrapped = "the config\u2010\n   uration, soft\u00ad\nware, tri-\n  borough, 9-\nyear, A\u2010\nB"
+    assert unwrap_hyphens(wrapped) == (
+        "the configuration, software, tri-borough, 9-\nyear, A\u2010\nB"
+    )
+    assert words("one con\u2010\nfig") == ["one", "config"]
+    assert unwrap_hyphens("no break - here") == "no break - here"
 
 
 def test_a_dash_after_a_phrase_leads_in_as_legislation_does() -> None:
