@@ -33,7 +33,9 @@ def test_words_keep_apostrophes_and_drop_underscores() -> None:
 def test_only_a_break_after_a_hyphen_that_follows_a_letter_is_undone() -> None:
     # A typesetter's hyphen goes with the break ("config‐\n   uration"); a text's own ASCII
     # hyphen stays and only the break goes; after a digit, or before a capital, nothing changes.
-    wrapped = "the config\u2010\n   uration, soft\u00ad\nware, tri-\n  borough, 9-\nyear, A\u2010\nB"
+    wrapped = (
+        "the config\u2010\n   uration, soft\u00ad\nware, tri-\n  borough, 9-\nyear, A\u2010\nB"
+    )
     assert unwrap_hyphens(wrapped) == (
         "the configuration, software, tri-borough, 9-\nyear, A\u2010\nB"
     )
