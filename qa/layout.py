@@ -56,6 +56,11 @@ _ENDS_MID_PHRASE = re.compile(
     r"|his|her)$"
 )
 
+# A sentence that ends inside a line, and words after it: a sentence begun on that line.
+# A comma after a word, not after an option's letter ("perf stat -x,").
+_CLAUSE_COMMA = re.compile(r"[^\W\d_]{2}[)\"'’]?,$")
+_SENTENCE_WITHIN = re.compile(r"[^\W\d_]{2}[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
+
 _FENCE = re.compile(r"(```|~~~)")
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
@@ -312,6 +317,8 @@ def _continues(
     in_column = _in_column(text, group, line, width)
     if before.endswith(",") and body[:1].islower() and in_column:
         return True  # a sentence broken by hand after its clauses, as verse is
+    if in_column and _clause_goes_on(before.strip(), body):
+        return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
     mid_phrase = in_column and _ENDS_MID_PHRASE.search(before) is not None and body[:1].isalnum()
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short
@@ -368,6 +375,20 @@ def _sentence_goes_on(before: str, body: str) -> bool:
         return False
     words = before.split()
     if len(words) < _SENTENCE_WORDS or words[0] == body.split()[0]:
+        return False
+    return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+
+
+def _clause_goes_on(before: str, body: str) -> bool:
+    """Whether ``body`` goes on with a sentence ``before`` started though it opens with a capital
+    (a name: "Node.js operates ..."): ``before`` is prose that stops after a word and a comma, or after the
+    first words of a sentence that began within it ("... in the blob. Otherwise"). Writers who
+    break lines a clause to a line break before a name as before any other word."""
+    if ENDS_SENTENCE.search(before) or not body[:1].isupper() or _alike(before, body):
+        return False
+    if not (_CLAUSE_COMMA.search(before) or _SENTENCE_WITHIN.search(before)):
+        return False
+    if len(before.split()) < _SENTENCE_WORDS:
         return False
     return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
 

@@ -665,6 +665,29 @@ def test_a_sentence_broken_where_its_writer_chose_goes_on_and_lines_of_a_table_d
     assert len(units(fields)) == 2
 
 
+def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name() -> None:
+    # Written a clause to a line, as Node.js's documentation is: a line that stops after a comma,
+    # or after the first words of a sentence begun within it, goes on though the next line
+    # opens with a capital. Tips one to a line, the first ending on an option's comma, do not.
+    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS * 3)
+    text = (
+        f"{wrapped}\n\n"
+        "If the blob is found, it executes the script in the blob. Otherwise\n"
+        "Node.js operates as it normally does.\n\n"
+        "If the path passed to it isn't absolute,\n"
+        "Node.js will use the path relative to the current working directory.\n\n"
+        "Print event counts in CSV format with: perf stat -x,\n"
+        "If you have debuginfo enabled, try: perf report -s sym,srcline\n"
+    )
+    found = [reading_text(t) for _, t in units(text)]
+    assert "Otherwise Node.js operates as it normally does." in found
+    assert (
+        "If the path passed to it isn't absolute, Node.js will use the path relative to the "
+        "current working directory." in found
+    )
+    assert "Print event counts in CSV format with: perf stat -x," in found
+
+
 NOTICE = (
     "Redistribution and use in source and binary forms, with or without modification, are "
     "permitted provided that the following conditions are met. Redistributions of source code "
