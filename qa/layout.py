@@ -62,6 +62,7 @@ _CLAUSE_COMMA = re.compile(r"[^\W\d_]{2}[)\"'’]?,$")
 _SENTENCE_WITHIN = re.compile(r"[^\W\d_]{2}[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
 
 _FENCE = re.compile(r"(```|~~~)")
+_COMMENT_MAX_LINES = 100
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
@@ -162,6 +163,7 @@ def blocks(text: str) -> list[Block]:
             group.clear()
 
     title_end = -1  # the rule under a title ruled over and under, while reading that title
+    comment_end = -1  # the last line of an HTML comment being skipped
     for index, line in enumerate(lines):
         body = line.text(text)
         if index <= title_end:
@@ -175,6 +177,13 @@ def blocks(text: str) -> list[Block]:
                 fenced = False
                 close(Kind.CODE)
             continue
+        if index <= comment_end:
+            continue
+        if body.lstrip().startswith("<!--"):
+            comment_end = _comment_end(text, lines, index)
+            if comment_end >= index:
+                close()
+                continue
         if is_blank(line):
             close()
             continue
@@ -212,6 +221,20 @@ def blocks(text: str) -> list[Block]:
     close(Kind.CODE if fenced else None)
     indents = {line.start: line.indent for line in lines}
     return _displays(text, _numbered_headings(text, found, indents), indents)
+
+
+def _comment_end(text: str, lines: list[Line], first: int) -> int:
+    """The last line of the HTML comment that opens ``lines[first]`` (-1 if it is none).
+    Markdown is written with comments its readers never see ("<!-- YAML added: v0.5.8 -->",
+    "<!-- TOC -->"): no unit holds them, so their lines are neither headings nor answers. A
+    comment ends on the line that ends with "-->"; one that closes mid-line, with text after
+    it, or that does not close within ``_COMMENT_MAX_LINES``, is read as text."""
+    for index in range(first, min(first + _COMMENT_MAX_LINES, len(lines))):
+        body = lines[index].text(text).rstrip()
+        close = body.find("-->", 4 if index == first else 0)
+        if close >= 0:
+            return index if close + 3 == len(body) else -1
+    return -1
 
 
 def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:

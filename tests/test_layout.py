@@ -688,6 +688,26 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name() -> None:
     assert "Print event counts in CSV format with: perf stat -x," in found
 
 
+def test_an_html_comment_in_markdown_is_no_unit_and_the_text_around_it_is_read() -> None:
+    # Node.js's pages note each API's history in comments; read as text, "pr-url: ..." was a
+    # heading and "description: ..." a candidate answer.
+    text = (
+        "## Class: `tty.ReadStream`\n\n"
+        "<!-- YAML\nadded: v0.5.8\nchanges:\n  - pr-url: https://example.org/pull/1\n"
+        "    description: Added support for raw mode.\n-->\n\n"
+        "Represents the readable side of a TTY.\n\n"
+        "<!-- TOC -->\n"
+        "<!-- a note --> Text after a comment is read.\n\n"
+        "<!-- never closed\n\nThe rest is text.\n"
+    )
+    found = units(text)
+    assert ("HEADING", "## Class: `tty.ReadStream`") in found
+    assert ("PROSE", "Represents the readable side of a TTY.") in found
+    assert not any("pr-url" in t or "added:" in t or "TOC" in t for _, t in found)
+    assert any(t.endswith("Text after a comment is read.") for _, t in found)
+    assert ("PROSE", "The rest is text.") in found
+
+
 NOTICE = (
     "Redistribution and use in source and binary forms, with or without modification, are "
     "permitted provided that the following conditions are met. Redistributions of source code "
