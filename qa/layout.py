@@ -63,6 +63,7 @@ _SENTENCE_WITHIN = re.compile(r"[^\W\d_]{2}[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
 
 _FENCE = re.compile(r"(```|~~~)")
 _COMMENT_MAX_LINES = 100
+_INLINE_OPENERS = "[`*_"  # Markdown's link, code and emphasis marks
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
@@ -394,7 +395,7 @@ def _sentence_goes_on(before: str, body: str) -> bool:
     ``before`` is words (three or more, mostly plain ones) that end no sentence and ``body``
     goes on in lower case. Two lines that start alike ("make install ..." over "make clean
     ...") or are laid out alike (``_alike``) are lines of a list, not a sentence's halves."""
-    if ENDS_SENTENCE.search(before) or not body[:1].islower() or _alike(before, body):
+    if ENDS_SENTENCE.search(before) or not _opening_letter(body).islower() or _alike(before, body):
         return False
     words = before.split()
     if len(words) < _SENTENCE_WORDS or words[0] == body.split()[0]:
@@ -407,13 +408,19 @@ def _clause_goes_on(before: str, body: str) -> bool:
     (a name: "Node.js operates ..."): ``before`` is prose that stops after a word and a comma, or after the
     first words of a sentence that began within it ("... in the blob. Otherwise"). Writers who
     break lines a clause to a line break before a name as before any other word."""
-    if ENDS_SENTENCE.search(before) or not body[:1].isupper() or _alike(before, body):
+    if ENDS_SENTENCE.search(before) or not _opening_letter(body).isupper() or _alike(before, body):
         return False
     if not (_CLAUSE_COMMA.search(before) or _SENTENCE_WITHIN.search(before)):
         return False
     if len(before.split()) < _SENTENCE_WORDS:
         return False
     return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+
+
+def _opening_letter(body: str) -> str:
+    """The first character of a line after the inline markup that may open it: a Markdown link
+    or code span ("[`process.stdin`][] will ...") goes on a sentence as its words would."""
+    return body.lstrip(_INLINE_OPENERS)[:1]
 
 
 def _alike(before: str, body: str) -> bool:

@@ -665,7 +665,7 @@ def test_a_sentence_broken_where_its_writer_chose_goes_on_and_lines_of_a_table_d
     assert len(units(fields)) == 2
 
 
-def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name() -> None:
+def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> None:
     # Written a clause to a line, as Node.js's documentation is: a line that stops after a comma,
     # or after the first words of a sentence begun within it, goes on though the next line
     # opens with a capital. Tips one to a line, the first ending on an option's comma, do not.
@@ -676,6 +676,8 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name() -> None:
         "Node.js operates as it normally does.\n\n"
         "If the path passed to it isn't absolute,\n"
         "Node.js will use the path relative to the current working directory.\n\n"
+        "Should you experience a problem, run\n"
+        "[`corepack disable`][] to remove the proxies from your system.\n\n"
         "Print event counts in CSV format with: perf stat -x,\n"
         "If you have debuginfo enabled, try: perf report -s sym,srcline\n"
     )
@@ -685,6 +687,10 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name() -> None:
         "If the path passed to it isn't absolute, Node.js will use the path relative to the "
         "current working directory." in found
     )
+    assert (
+        "Should you experience a problem, run [`corepack disable`][] to remove the proxies from "
+        "your system." in found
+    )  # a line opening with a link goes on as its words would
     assert "Print event counts in CSV format with: perf stat -x," in found
 
 
