@@ -24,6 +24,7 @@ from qa.lines import (
     ENDS_SENTENCE,
     Line,
     is_blank,
+    item_text_offset,
     lines_of,
     looks_like_code,
     plain_word_share,
@@ -44,7 +45,8 @@ _HAND_WRAP_SHARE = 0.8
 # Words a line needs to be a sentence's start that goes on in lower case on the next line (a
 # list of names, "libc6" over "libfoo", is no sentence).
 _SENTENCE_WORDS = 3
-_LABELLED = re.compile(r"[\w&.-]+(?: [\w&.-]+){0,2}:\s")  # a short label, a colon, its text
+# A short label, a colon, its text; or a Markdown link's definition ("[Cargo]: https://...").
+_LABELLED = re.compile(r"(?:\[[^\]\n]+\]|[\w&.-]+(?: [\w&.-]+){0,2}):\s")
 _FIRST_LINE_INDENT = 4  # how much deeper a paragraph's first line may start than its others
 _FIRST_LINE_SHARE = 0.7  # ... when it runs this much of the wrap width at least
 _COLUMN_GAP = "   "  # runs of spaces this long align a table's columns
@@ -338,6 +340,8 @@ def _continues(
         return False
     if starts_item(body) and not _ends_on_a_numeral(before, body):
         return False
+    if _under_item_text(text, group, line):
+        return True  # the item's next sentence, at the column its text started in
     in_column = _in_column(text, group, line, width)
     if before.endswith(",") and body[:1].islower() and in_column:
         return True  # a sentence broken by hand after its clauses, as verse is
@@ -347,7 +351,7 @@ def _continues(
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short
         # wrapped text) and the two not laid out as a table's rows
-        goes_on = body[:1].islower() or starts_citation(body)  # "[2] and ..." as well
+        goes_on = _opening_letter(body).islower() or starts_citation(body)  # "[2] and ..." too
         ends = ENDS_SENTENCE.search(before)
         return mid_phrase or (not ends and goes_on and not _alike(before.strip(), body))
     in_item = starts_item(group[0].text(text).strip())
@@ -415,6 +419,16 @@ def _clause_goes_on(before: str, body: str) -> bool:
     if len(before.split()) < _SENTENCE_WORDS:
         return False
     return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+
+
+def _under_item_text(text: str, group: list[Line], line: Line) -> bool:
+    """Whether ``line`` starts at the column where the text of the list item ``group`` opens
+    with started ("* `node.async_hooks`: Enables ... data." over "  The events have ..."): in
+    Markdown, as in most lists set in plain text, a line there goes on the item, whatever the
+    line before ended with."""
+    first = group[0]
+    offset = item_text_offset(first.text(text).strip())
+    return offset > 0 and line.indent == first.indent + offset
 
 
 def _opening_letter(body: str) -> str:

@@ -198,3 +198,9 @@ def starts_citation(body: str) -> bool:
 def starts_item(body: str) -> bool:
     """Whether a line's text starts with a list marker."""
     return bool(_BULLET.match(body))
+
+
+def item_text_offset(body: str) -> int:
+    """Where the text after a line's list marker starts ("* `node`: ..." -> 2), 0 if none."""
+    marker = _BULLET.match(body)
+    return marker.end() - 1 if marker else 0

@@ -714,6 +714,35 @@ def test_an_html_comment_in_markdown_is_no_unit_and_the_text_around_it_is_read()
     assert ("PROSE", "The rest is text.") in found
 
 
+def test_a_line_at_an_items_text_column_goes_on_the_item() -> None:
+    # In Markdown, as in most lists set in plain text, a line starting where the item's text
+    # started is the item's, though the line before ended a sentence (as Node.js's pages set
+    # their lists). Link definitions, one to a line, stay apart.
+    text = (
+        "The available categories are:\n\n"
+        "* `node`: An empty placeholder.\n"
+        "* `node.async_hooks`: Enables capture of detailed [`async_hooks`][] trace data.\n"
+        "  The [`async_hooks`][] events have a unique `asyncId` and a special `triggerId`\n"
+        "  `triggerAsyncId` property.\n"
+        "* `node.bootstrap`: Enables capture of Node.js bootstrap milestones.\n\n"
+        "There are also other tools, such as [Cargo], [rustfmt] and [Clippy].\n\n"
+        "[Cargo]: https://github.com/rust-lang/cargo\n"
+        "[rustfmt]: https://github.com/rust-lang/rustfmt\n"
+        "[Clippy]: https://github.com/rust-lang/rust-clippy\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert (
+        "LIST_ITEM",
+        "The [`async_hooks`][] events have a unique `asyncId` and a special `triggerId` "
+        "`triggerAsyncId` property.",
+    ) in found
+    assert (
+        "LIST_ITEM",
+        "* `node.bootstrap`: Enables capture of Node.js bootstrap milestones.",
+    ) in found
+    assert ("HEADING", "[rustfmt]: https://github.com/rust-lang/rustfmt") in found
+
+
 NOTICE = (
     "Redistribution and use in source and binary forms, with or without modification, are "
     "permitted provided that the following conditions are met. Redistributions of source code "
