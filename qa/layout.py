@@ -55,12 +55,12 @@ _PLAIN_SHARE = 0.5  # of a line's words, how many must be plain words for it to 
 # licensed under the"): neither a heading nor a sentence ends there, so the next line goes on.
 _ENDS_MID_PHRASE = re.compile(
     r"\s(?:the|a|an|of|to|and|or|nor|for|with|from|into|under|by|than|whose|its|their|your|our"
-    r"|his|her)$"
+    r"|his|her|as|like|via)$"
 )
 
-# A sentence that ends inside a line, and words after it: a sentence begun on that line.
 # A comma after a word, not after an option's letter ("perf stat -x,").
 _CLAUSE_COMMA = re.compile(r"[^\W\d_]{2}[)\"'’]?,$")
+# A sentence that ends inside a line, and words after it: a sentence begun on that line.
 _SENTENCE_WITHIN = re.compile(r"[^\W\d_]{2}[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
 
 _FENCE = re.compile(r"(```|~~~)")
@@ -347,7 +347,11 @@ def _continues(
         return True  # a sentence broken by hand after its clauses, as verse is
     if in_column and _clause_goes_on(before.strip(), body):
         return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
-    mid_phrase = in_column and _ENDS_MID_PHRASE.search(before) is not None and body[:1].isalnum()
+    mid_phrase = (
+        in_column
+        and _ENDS_MID_PHRASE.search(before) is not None
+        and _opening_letter(body).isalnum()
+    )
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short
         # wrapped text) and the two not laid out as a table's rows

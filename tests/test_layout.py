@@ -678,6 +678,8 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> No
         "Node.js will use the path relative to the current working directory.\n\n"
         "Should you experience a problem, run\n"
         "[`corepack disable`][] to remove the proxies from your system.\n\n"
+        "Functions that need only the library, such as\n"
+        "[URL][] parsing, are fully supported.\n\n"
         "Print event counts in CSV format with: perf stat -x,\n"
         "If you have debuginfo enabled, try: perf report -s sym,srcline\n"
     )
@@ -691,6 +693,10 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> No
         "Should you experience a problem, run [`corepack disable`][] to remove the proxies from "
         "your system." in found
     )  # a line opening with a link goes on as its words would
+    assert (
+        "Functions that need only the library, such as [URL][] parsing, are fully supported."
+        in found
+    )  # ... after a line that stops mid-phrase too
     assert "Print event counts in CSV format with: perf stat -x," in found
 
 
