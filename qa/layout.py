@@ -51,17 +51,18 @@ _FIRST_LINE_INDENT = 4  # how much deeper a paragraph's first line may start tha
 _FIRST_LINE_SHARE = 0.7  # ... when it runs this much of the wrap width at least
 _COLUMN_GAP = "   "  # runs of spaces this long align a table's columns
 _PLAIN_SHARE = 0.5  # of a line's words, how many must be plain words for it to be prose
-# A line ending on an article, a preposition or a conjunction stops mid-phrase ("... are
-# licensed under the"): neither a heading nor a sentence ends there, so the next line goes on.
+# A line ending on an article, a preposition, a conjunction or a determiner stops mid-phrase
+# ("... are licensed under the", "... covered by this"): neither a heading nor a sentence ends
+# there, so the next line goes on.
 _ENDS_MID_PHRASE = re.compile(
     r"\s(?:the|a|an|of|to|and|or|nor|for|with|from|into|under|by|than|whose|its|their|your|our"
-    r"|his|her|as|like|via)$"
+    r"|his|her|as|like|via|where|which|that|because|but|if|this|these|those|each|every|such)$"
 )
 
 # A comma after a word, not after an option's letter ("perf stat -x,").
 _CLAUSE_COMMA = re.compile(r"[^\W\d_]{2}[)\"'’]?,$")
 # A sentence that ends inside a line, and words after it: a sentence begun on that line.
-_SENTENCE_WITHIN = re.compile(r"[^\W\d_]{2}[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
+_SENTENCE_WITHIN = re.compile(r"(?:[^\W\d_]{2}|[)\]`])[.!?][\"')\]]?\s+[A-Z][^.!?:]*$")
 
 _FENCE = re.compile(r"(```|~~~)")
 _COMMENT_MAX_LINES = 100

@@ -680,6 +680,8 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> No
         "[`corepack disable`][] to remove the proxies from your system.\n\n"
         "Functions that need only the library, such as\n"
         "[URL][] parsing, are fully supported.\n\n"
+        "The categories covered by this\n`Tracing` object.\n\n"
+        "The command has [flags][]. Consult the detailed\nManual for them.\n\n"
         "Print event counts in CSV format with: perf stat -x,\n"
         "If you have debuginfo enabled, try: perf report -s sym,srcline\n"
     )
@@ -697,6 +699,8 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> No
         "Functions that need only the library, such as [URL][] parsing, are fully supported."
         in found
     )  # ... after a line that stops mid-phrase too
+    assert "The categories covered by this `Tracing` object." in found
+    assert "Consult the detailed Manual for them." in found  # after "[flags][]."
     assert "Print event counts in CSV format with: perf stat -x," in found
 
 
