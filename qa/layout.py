@@ -66,6 +66,7 @@ _SENTENCE_WITHIN = re.compile(r"(?:[^\W\d_]{2}|[)\]`])[.!?][\"')\]]?\s+[A-Z][^.!
 
 _FENCE = re.compile(r"(```|~~~)")
 _COMMENT_MAX_LINES = 100
+_ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_"  # Markdown's link, code and emphasis marks
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
@@ -140,6 +141,7 @@ def blocks(text: str) -> list[Block]:
     lines = unquoted(text, lines_of(text))
     widths = line_wrap_widths(text, lines)
     table_rows = aligned_rows(text, lines)
+    markdown = _headed_as_markdown(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
     for number, entry in enumerate(listed):
@@ -213,7 +215,8 @@ def blocks(text: str) -> list[Block]:
                 continue
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
         elif group and (
-            owner[index] != current or not _continues(text, group, line, widths[index], table_rows)
+            owner[index] != current
+            or not _continues(text, group, line, widths[index], table_rows, markdown)
         ):
             close()
         current = owner[index]
@@ -319,9 +322,16 @@ def _displays(text: str, found: list[Block], indents: dict[int, int]) -> list[Bl
 
 
 def _continues(
-    text: str, group: list[Line], line: Line, width: int | None, table_rows: frozenset[int]
+    text: str,
+    group: list[Line],
+    line: Line,
+    width: int | None,
+    table_rows: frozenset[int],
+    markdown: bool = False,
 ) -> bool:
-    """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines)."""
+    """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines).
+    In a text headed as Markdown is (``markdown``), a line of prose that ends no sentence goes
+    on into the next line, as Markdown joins them into one paragraph."""
     previous = group[-1]
     before, body = previous.text(text), line.text(text).strip()
     if _UNDERLINE.fullmatch(body) and len(group) == 1:
@@ -346,6 +356,8 @@ def _continues(
     in_column = _in_column(text, group, line, width)
     if before.endswith(",") and body[:1].islower() and in_column:
         return True  # a sentence broken by hand after its clauses, as verse is
+    if markdown and in_column and _prose_goes_on(before.strip(), body):
+        return True  # "The JavaScript `string` type is described in" over "[Section 6.1.4][] ..."
     if in_column and _clause_goes_on(before.strip(), body):
         return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
     mid_phrase = (
@@ -410,6 +422,37 @@ def _sentence_goes_on(before: str, body: str) -> bool:
     if len(words) < _SENTENCE_WORDS or words[0] == body.split()[0]:
         return False
     return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+
+
+def _headed_as_markdown(text: str, lines: list[Line]) -> bool:
+    """Whether the text marks its headings as Markdown does ("## Options"): two such lines,
+    each with a blank line or the text's edge on either side (a shell comment in an example
+    sits among commands), or one opening the text."""
+    marked = [
+        index
+        for index, line in enumerate(lines)
+        if line.indent == 0 and _ATX_HEADING.match(line.text(text))
+    ]
+    if marked and all(is_blank(line) for line in lines[: marked[0]]):
+        return True
+
+    def apart(index: int) -> bool:
+        return all(
+            not 0 <= near < len(lines) or is_blank(lines[near]) for near in (index - 1, index + 1)
+        )
+
+    return sum(apart(index) for index in marked) >= 2
+
+
+def _prose_goes_on(before: str, body: str) -> bool:
+    """Whether, in Markdown, ``body`` goes on the paragraph of ``before``: a line of prose
+    (three words or more, mostly plain ones) that ends no sentence, and a next line not laid out
+    as a table's or a list's lines are."""
+    if ENDS_SENTENCE.search(before) or not _opening_letter(body).isalnum():
+        return False
+    if _alike(before, body) or len(before.split()) < _SENTENCE_WORDS:
+        return False
+    return plain_word_share(before) >= _PLAIN_SHARE
 
 
 def _clause_goes_on(before: str, body: str) -> bool:

@@ -753,6 +753,22 @@ def test_a_line_at_an_items_text_column_goes_on_the_item() -> None:
     assert ("HEADING", "[rustfmt]: https://github.com/rust-lang/rustfmt") in found
 
 
+def test_in_markdown_a_line_of_prose_that_ends_no_sentence_goes_on() -> None:
+    # Markdown joins a paragraph's lines whatever they end on; in a text headed as Markdown, a
+    # line of prose that ends no sentence is no heading of its own. The same two lines in a text
+    # without Markdown's headings keep the break (a plain text's title may run into its text).
+    lines = "The JavaScript `string` type is described in\n[Section 6.1.4][] of the specification."
+    markdown = f"# Strings\n\n{lines}\n\n## Numbers\n\nNumbers are doubles.\n"
+    plain = f"Strings\n\n{lines}\n\nNumbers\n\nNumbers are doubles.\n"
+    joined = "The JavaScript `string` type is described in [Section 6.1.4][] of the specification."
+    assert ("PROSE", joined) in [(kind, reading_text(t)) for kind, t in units(markdown)]
+    assert joined not in [reading_text(t) for _, t in units(plain)]
+    assert joined in [reading_text(t) for _, t in units(f"# Strings\n\n{lines}\n")]  # a title
+    # A shell comment in an example is no Markdown heading, nor is one such line alone.
+    example = f"Strings\n\n{lines}\n\n# run it\nmake run\n\n# then\n\nmake check\n"
+    assert joined not in [reading_text(t) for _, t in units(example)]
+
+
 NOTICE = (
     "Redistribution and use in source and binary forms, with or without modification, are "
     "permitted provided that the following conditions are met. Redistributions of source code "
