@@ -2,6 +2,8 @@
 
     python -m bench.fit                      # report in-sample and held-out figures
     python -m bench.fit --write              # ... and write qa/weights.json (fit on all)
+    python -m bench.fit --keep-rankers --verdict-held-out --data d.pkl --only a,b,c
+                                             # the verdict alone, held out, on three collections
 
 Four logistic regressions (scikit-learn, a dev dependency; the engine only reads their weights):
 passage relevance, answer sentence, answerable, answer right. Every figure is given twice: fitted
@@ -308,6 +310,22 @@ def held_out_scorers(by_collection: dict[str, list[QuestionData]], c: float) -> 
     }
 
 
+def held_out_verdicts(
+    by_collection: dict[str, list[QuestionData]], c: float, rankers: Scorers
+) -> dict[str, Scorers]:
+    """For each collection, the verdict fitted without it, under ``rankers`` (the shipped ones):
+    what refitting the verdict alone changes on a collection it has not seen."""
+    return {
+        name: replace(
+            held_out,
+            passage_first=rankers.passage_first,
+            passage=rankers.passage,
+            sentence=rankers.sentence,
+        )
+        for name, held_out in held_out_scorers(by_collection, c).items()
+    }
+
+
 def held_out_outcomes(
     by_collection: dict[str, list[QuestionData]], held_out: dict[str, Scorers]
 ) -> dict[tuple[str, str], tuple[bool, bool]]:
@@ -361,6 +379,15 @@ def main(argv: list[str] | None = None) -> int:
         "and the verdict models too (held-out figures still refit everything per fold)",
     )
     parser.add_argument(
+        "--verdict-held-out",
+        action="store_true",
+        help="held-out figures refit only the verdict per fold, under the shipped rankers",
+    )
+    parser.add_argument(
+        "--only",
+        help="use only these of the gathered collections (names, comma-separated)",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         help="gathered data: read from this file if it exists, else saved to it",
@@ -386,6 +413,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.data is not None:
             args.data.write_bytes(pickle.dumps(by_collection))
 
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = sorted(set(wanted) - by_collection.keys())
+        if unknown:
+            parser.error(f"--only: no gathered collection named {', '.join(unknown)}")
+        by_collection = {name: by_collection[name] for name in wanted}
     everything = fit_all(by_collection, args.c)
     if args.keep_rankers:
         shipped = shipped_scorers()
@@ -405,7 +438,13 @@ def main(argv: list[str] | None = None) -> int:
             passage=kept[1],
             sentence=fit_rankers(everyone, args.c, kept).sentence,
         )
-    held_out = held_out_scorers(by_collection, args.c)
+
+    def folds(data: dict[str, list[QuestionData]]) -> dict[str, Scorers]:
+        if args.verdict_held_out:
+            return held_out_verdicts(data, args.c, shipped_scorers())
+        return held_out_scorers(data, args.c)
+
+    held_out = folds(by_collection)
     results: dict[str, dict[str, Any]] = {}
     for name, questions in by_collection.items():
         results[name] = {
@@ -432,8 +471,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.against is not None:
         baseline: dict[str, list[QuestionData]] = pickle.loads(args.against.read_bytes())
+        baseline = {name: baseline[name] for name in by_collection if name in baseline}
         print_paired(
-            held_out_outcomes(baseline, held_out_scorers(baseline, args.c)),
+            held_out_outcomes(baseline, folds(baseline)),
             held_out_outcomes(by_collection, held_out),
         )
     return 0
