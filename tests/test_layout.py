@@ -641,13 +641,17 @@ def test_examples_set_out_under_a_lead_in_are_code_not_headings() -> None:
     ]
 
 
+def after_wrapped_prose(snippet: str) -> str:
+    """``snippet`` after paragraphs wrapped at 70 columns, so that the text's width is known."""
+    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS * 3)
+    return f"{wrapped}\n\n{snippet}"
+
+
 def test_a_sentence_broken_where_its_writer_chose_goes_on_and_lines_of_a_table_do_not() -> None:
     # Markdown writers break lines at will ("semantic line breaks"); a line that ends no
     # sentence and a next line in lower case are one sentence, in text wrapped at 70 columns as
     # in any other. Labelled fields, commands and aligned columns stay lines of their own.
-    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS * 3)
-    text = (
-        f"{wrapped}\n\n"
+    text = after_wrapped_prose(
         "We must have documentation\nthat is suitable for beginners.\n\n"
         "method: compression method\ncrc: the checksum of the data\n\n"
         "make install copies the files into place\nmake clean removes what the build made\n\n"
@@ -669,9 +673,7 @@ def test_a_sentence_goes_on_into_a_line_that_opens_with_a_name_or_a_link() -> No
     # Written a clause to a line, as Node.js's documentation is: a line that stops after a comma,
     # or after the first words of a sentence begun within it, goes on though the next line
     # opens with a capital. Tips one to a line, the first ending on an option's comma, do not.
-    wrapped = "\n\n".join(textwrap.fill(paragraph, 70) for paragraph in PARAGRAPHS * 3)
-    text = (
-        f"{wrapped}\n\n"
+    text = after_wrapped_prose(
         "If the blob is found, it executes the script in the blob. Otherwise\n"
         "Node.js operates as it normally does.\n\n"
         "If the path passed to it isn't absolute,\n"
