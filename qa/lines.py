@@ -45,6 +45,10 @@ _WORDS_IN_BRACKETS = re.compile(
 _MANUAL_REFERENCE = re.compile(
     r"(?<![\w.])([A-Za-z][\w-]*[A-Za-z])\(([1-9][a-z]*)\)(?=[\s,.;:)]|$)"
 )
+# A code span in Markdown or reStructuredText ("the ``cp``, ``sync``, ``mv``," or "`tty.isatty()`"),
+# or a reStructuredText link ("`Source code <https://...>`_"), names something in a line of
+# prose: its marks and what it quotes count as one word.
+_CODE_SPAN = re.compile(r"(`{1,2})[^`\s][^`\n]*?\1_{0,2}")
 # Command-line usage: an optional part repeated ("[OPTION]...", "[FILE...]"), among few plain
 # words. Prose elides with "[...]", which this does not match, and a sentence explaining a
 # syntax ("The format of a mode is [ugoa...]...") has many plain words.
@@ -180,6 +184,7 @@ def plain_word_share(line: str) -> float:
 
 def _symbol_share(line: str) -> float:
     words = _MANUAL_REFERENCE.sub(r"\1 \2", _WORDS_IN_BRACKETS.sub(r"\1", line))
+    words = _CODE_SPAN.sub("name", words)
     visible = [c for c in words if not c.isspace()]
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
 

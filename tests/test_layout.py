@@ -121,6 +121,17 @@ def test_a_wrapped_line_of_words_in_brackets_is_prose_not_code() -> None:
     assert kind == "PROSE" and reading_text(last) == sentence
 
 
+def test_code_spans_in_a_line_of_prose_are_names_and_shell_code_stays_code() -> None:
+    # Markdown and reStructuredText quote names in backticks; their marks are no code symbols.
+    assert not looks_like_code("The ``aws s3`` transfer commands, which include ``cp``, ``mv``,")
+    assert not looks_like_code(
+        "- ``TTLCache.expire()`` returns iterable of expired ``(key, value)``"
+    )
+    assert not looks_like_code("`bash_completion.d/_python-argcomplete <https://example.org/a>`_")
+    assert looks_like_code("x=`ls -l`; echo $x")
+    assert looks_like_code("const greeting = `hello ${name}`;")
+
+
 def test_prose_opening_like_code_with_words_in_brackets_is_prose_and_a_formula_is_not() -> None:
     # "for" opens a Python loop too; what is in the brackets is a clause, not arguments.
     assert not looks_like_code("for kibibytes (KiB, units of 1024 bytes)")
