@@ -457,9 +457,9 @@ def _prose_goes_on(before: str, body: str) -> bool:
 
 def _clause_goes_on(before: str, body: str) -> bool:
     """Whether ``body`` goes on with a sentence ``before`` started though it opens with a capital
-    (a name: "Node.js operates ..."): ``before`` is prose that stops after a word and a comma, or after the
-    first words of a sentence that began within it ("... in the blob. Otherwise"). Writers who
-    break lines a clause to a line break before a name as before any other word."""
+    (a name: "Node.js operates ..."): ``before`` is prose that stops after a word and a comma,
+    or after the first words of a sentence that began within it ("... in the blob. Otherwise").
+    Writers who break lines a clause to a line break before a name as before any other word."""
     if ENDS_SENTENCE.search(before) or not _opening_letter(body).isupper() or _alike(before, body):
         return False
     if not (_CLAUSE_COMMA.search(before) or _SENTENCE_WITHIN.search(before)):

@@ -45,7 +45,7 @@ _WORDS_IN_BRACKETS = re.compile(
 _MANUAL_REFERENCE = re.compile(
     r"(?<![\w.])([A-Za-z][\w-]*[A-Za-z])\(([1-9][a-z]*)\)(?=[\s,.;:)]|$)"
 )
-# A code span in Markdown or reStructuredText ("the ``cp``, ``sync``, ``mv``," or "`tty.isatty()`"),
+# A code span in Markdown or reStructuredText ("the ``cp``, ``sync``, ``mv``,", "`tty.isatty()`"),
 # or a reStructuredText link ("`Source code <https://...>`_"), names something in a line of
 # prose: its marks and what it quotes count as one word.
 _CODE_SPAN = re.compile(r"(`{1,2})[^`\s][^`\n]*?\1_{0,2}")

@@ -130,7 +130,7 @@ def content_words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """The word's stem, a British spelling read as the American one ("licence" as "license",
     "behaviour" as "behavior"): readers write one, documents the other. Cached: a collection's
-    words repeat, and a cached stem costs a tenth of stemming again."""
+    words repeat, and a cached stem costs about a quarter of stemming again."""
     return _stemmer().stemWord(BRITISH_ENGLISH_SPELLINGS.get(word, word))
 
 
