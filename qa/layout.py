@@ -13,6 +13,7 @@ way. Everything here returns offsets into the text it was given: nothing is rewr
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from itertools import pairwise
@@ -170,6 +171,7 @@ def blocks(text: str) -> list[Block]:
 
     title_end = -1  # the rule under a title ruled over and under, while reading that title
     comment_end = -1  # the last line of an HTML comment being skipped
+    closing = [number for number, line in enumerate(lines) if "-->" in line.text(text)]
     for index, line in enumerate(lines):
         body = line.text(text)
         if index <= title_end:
@@ -186,7 +188,7 @@ def blocks(text: str) -> list[Block]:
         if index <= comment_end:
             continue
         if body.lstrip().startswith("<!--"):
-            comment_end = _comment_end(text, lines, index)
+            comment_end = _comment_end(text, lines, index, closing)
             if comment_end >= index:
                 close()
                 continue
@@ -230,13 +232,17 @@ def blocks(text: str) -> list[Block]:
     return _displays(text, _numbered_headings(text, found, indents), indents)
 
 
-def _comment_end(text: str, lines: list[Line], first: int) -> int:
-    """The last line of the HTML comment that opens ``lines[first]`` (-1 if it is none).
+def _comment_end(text: str, lines: list[Line], first: int, closing: list[int]) -> int:
+    """The last line of the HTML comment that opens ``lines[first]`` (-1 if it is none);
+    ``closing`` lists the lines holding "-->", in order.
     Markdown is written with comments its readers never see ("<!-- YAML added: v0.5.8 -->",
     "<!-- TOC -->"): no unit holds them, so their lines are neither headings nor answers. A
     comment ends on the line that ends with "-->"; one that closes mid-line, with text after
     it, or that does not close within ``_COMMENT_MAX_LINES``, is read as text."""
-    for index in range(first, min(first + _COMMENT_MAX_LINES, len(lines))):
+    for position in range(bisect_left(closing, first), len(closing)):
+        index = closing[position]
+        if index >= first + _COMMENT_MAX_LINES:
+            return -1
         body = lines[index].text(text).rstrip()
         close = body.find("-->", 4 if index == first else 0)
         if close >= 0:
