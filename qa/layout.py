@@ -419,15 +419,21 @@ def _in_column(text: str, group: list[Line], line: Line, width: int | None) -> b
 
 def _sentence_goes_on(before: str, body: str) -> bool:
     """Whether ``body`` goes on with the sentence ``before`` started, wherever the line broke:
-    ``before`` is words (three or more, mostly plain ones) that end no sentence and ``body``
-    goes on in lower case. Two lines that start alike ("make install ..." over "make clean
-    ...") or are laid out alike (``_alike``) are lines of a list, not a sentence's halves."""
-    if ENDS_SENTENCE.search(before) or not _opening_letter(body).islower() or _alike(before, body):
+    ``before`` is unfinished prose (``_unfinished_prose``) and ``body`` goes on in lower case.
+    Two lines that start alike ("make install ..." over "make clean ...") are lines of a list,
+    not a sentence's halves."""
+    if not _opening_letter(body).islower() or not _unfinished_prose(before, body):
         return False
-    words = before.split()
-    if len(words) < _SENTENCE_WORDS or words[0] == body.split()[0]:
+    return before.split()[0] != body.split()[0] and plain_word_share(body) >= _PLAIN_SHARE
+
+
+def _unfinished_prose(before: str, body: str) -> bool:
+    """Whether ``before`` is prose (three words or more, mostly plain ones) that ends no
+    sentence, and ``body`` is not laid out alike with it, as a table's rows or labelled fields
+    are (``_alike``): what each way of going on into the next line asks first."""
+    if ENDS_SENTENCE.search(before) or _alike(before, body):
         return False
-    return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+    return len(before.split()) >= _SENTENCE_WORDS and plain_word_share(before) >= _PLAIN_SHARE
 
 
 def _headed_as_markdown(text: str, lines: list[Line]) -> bool:
@@ -451,28 +457,22 @@ def _headed_as_markdown(text: str, lines: list[Line]) -> bool:
 
 
 def _prose_goes_on(before: str, body: str) -> bool:
-    """Whether, in Markdown, ``body`` goes on the paragraph of ``before``: a line of prose
-    (three words or more, mostly plain ones) that ends no sentence, and a next line not laid out
-    as a table's or a list's lines are."""
-    if ENDS_SENTENCE.search(before) or not _opening_letter(body).isalnum():
-        return False
-    if _alike(before, body) or len(before.split()) < _SENTENCE_WORDS:
-        return False
-    return plain_word_share(before) >= _PLAIN_SHARE
+    """Whether, in Markdown, ``body`` goes on the paragraph of ``before``: unfinished prose
+    (``_unfinished_prose``) and a next line that opens with a word."""
+    return _opening_letter(body).isalnum() and _unfinished_prose(before, body)
 
 
 def _clause_goes_on(before: str, body: str) -> bool:
     """Whether ``body`` goes on with a sentence ``before`` started though it opens with a capital
-    (a name: "Node.js operates ..."): ``before`` is prose that stops after a word and a comma,
-    or after the first words of a sentence that began within it ("... in the blob. Otherwise").
-    Writers who break lines a clause to a line break before a name as before any other word."""
-    if ENDS_SENTENCE.search(before) or not _opening_letter(body).isupper() or _alike(before, body):
+    (a name: "Node.js operates ..."): ``before`` is unfinished prose that stops after a word and
+    a comma, or after the first words of a sentence that began within it ("... in the blob.
+    Otherwise"). Writers who break lines a clause to a line break before a name as before any
+    other word."""
+    if not _opening_letter(body).isupper() or not _unfinished_prose(before, body):
         return False
     if not (_CLAUSE_COMMA.search(before) or _SENTENCE_WITHIN.search(before)):
         return False
-    if len(before.split()) < _SENTENCE_WORDS:
-        return False
-    return all(plain_word_share(line) >= _PLAIN_SHARE for line in (before, body))
+    return plain_word_share(body) >= _PLAIN_SHARE
 
 
 def _under_item_text(text: str, group: list[Line], line: Line) -> bool:
