@@ -44,13 +44,21 @@ class QAApp:
 
     def health(self) -> dict[str, Any]:
         """/health: what is served, the writer's progress, the answer workers running, the
-        readers' feedback so far."""
+        readers' feedback so far.
+
+        The writers' statuses are read before what is served: a write serves its version before
+        it says it is done, so a reply saying "done" always counts the new version's documents
+        (read the other way round, a rebuild finishing between the two reads would pair "done"
+        with the old counts)."""
+        rebuild = self.library.status.as_dict()
+        reconciled = self.reconciler.last.as_dict()
+        watch = self.watch.status.as_dict()
         return {
             **self.service.health(),
-            "rebuild": self.library.status.as_dict(),
+            "rebuild": rebuild,
             "answer_workers": self.asker.workers,
-            "reconciled": self.reconciler.last.as_dict(),
-            "watch": self.watch.status.as_dict(),
+            "reconciled": reconciled,
+            "watch": watch,
             "feedback": self.feedback.store.counts(),
         }
 

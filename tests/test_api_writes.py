@@ -402,3 +402,30 @@ def test_rebuild_runs_in_the_background_and_refuses_a_second(
         time.sleep(0.1)
     assert status["last_error"] is None and status["last_report"]["added"] == 1
     assert client.get("/health").json()["documents"] == 6
+
+
+def test_health_saying_a_rebuild_is_done_counts_the_new_version(
+    client: TestClient, writable: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program waiting for a rebuild polls /health until it says done, then reads the counts
+    beside it. Here every read of what is served is followed by the rebuild finishing, before
+    /health has read the rebuild's status (the interleaving that happened by chance in CI)."""
+    (writable.docs_dir / "later.txt").write_text("Added behind the server's back.\n")
+    qa: QAApp = client.app.state.qa  # type: ignore[attr-defined]
+    served_health = qa.service.health
+
+    def served_then_rebuild_finishes() -> dict[str, Any]:
+        served = served_health()
+        with qa.service.write_lock:  # held by the rebuild until it is done
+            pass
+        return served
+
+    monkeypatch.setattr(qa.service, "health", served_then_rebuild_finishes)
+    assert client.post("/index/rebuild").status_code == 202
+    for _ in range(600):
+        health = client.get("/health").json()
+        if not health["rebuild"]["running"]:
+            break
+        time.sleep(0.1)
+    assert health["rebuild"]["last_report"]["added"] == 1
+    assert health["documents"] == 6

@@ -233,7 +233,7 @@ def test_a_rebuild_after_a_fallback_serves_the_documents_again(
         assert time.monotonic() < deadline, "rebuild still running after 300 s"
         time.sleep(0.2)
     assert health["rebuild"]["last_error"] is None and health["rebuild"]["last_report"]["full"]
-    assert health["notice"] is None and health["documents"] == 6
+    assert health["notice"] is None and health["documents"] == 6, health
     assert health["index_version"] not in (template.current, template.previous)
     ask(app, INVENTED_QUESTION, copy / "docs")
 
