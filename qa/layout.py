@@ -67,6 +67,12 @@ _SENTENCE_WITHIN = re.compile(r"(?:[^\W\d_]{2}|[)\]`])[.!?][\"')\]]?\s+[A-Z][^.!
 
 _FENCE = re.compile(r"(```|~~~)")
 _COMMENT_MAX_LINES = 100
+# A Markdown link's definition on a line of its own ("[`sea.getAsset()`]: #seagetassetkey",
+# "[Cargo]: https://... \"title\""): where a link in the text points, for renderers; readers never
+# see it, so, like a comment, no unit holds it.
+_LINK_DEFINITION = re.compile(
+    r" {0,3}\[[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*"
+)
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_"  # Markdown's link, code and emphasis marks
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
@@ -192,7 +198,7 @@ def blocks(text: str) -> list[Block]:
             if comment_end >= index:
                 close()
                 continue
-        if is_blank(line):
+        if is_blank(line) or _LINK_DEFINITION.fullmatch(body):
             close()
             continue
         if _FENCE.match(body.strip()) and not _rules_a_title(text, group, body):

@@ -763,7 +763,29 @@ def test_a_line_at_an_items_text_column_goes_on_the_item() -> None:
         "LIST_ITEM",
         "* `node.bootstrap`: Enables capture of Node.js bootstrap milestones.",
     ) in found
-    assert ("HEADING", "[rustfmt]: https://github.com/rust-lang/rustfmt") in found
+    assert (
+        "PROSE",
+        "There are also other tools, such as [Cargo], [rustfmt] and [Clippy].",
+    ) in found
+
+
+def test_markdown_link_definitions_are_no_units() -> None:
+    # Where a link points is for the renderer: read as text, a page's block of definitions was
+    # a passage that ranked second for a question on a name it lists.
+    text = (
+        "Use [`sea.getAsset()`][] to read an asset, as [the guide][guide] shows.\n\n"
+        "[`sea.getAsset()`]: #seagetassetkey-encoding\n"
+        '  [guide]: https://example.org/guide "The guide"\n'
+        "[v8]: v8.md#startup-snapshot-api (V8's API)\n\n"
+        "[1]: See the notes below, which are text.\n"
+    )
+    found = units(text)
+    assert not any("#seagetassetkey" in t or "example.org" in t or "v8.md" in t for _, t in found)
+    assert (
+        "PROSE",
+        "Use [`sea.getAsset()`][] to read an asset, as [the guide][guide] shows.",
+    ) in found
+    assert any("See the notes below, which are text." in t for _, t in found)
 
 
 def test_in_markdown_a_line_of_prose_that_ends_no_sentence_goes_on() -> None:
