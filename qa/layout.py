@@ -73,6 +73,11 @@ _COMMENT_MAX_LINES = 100
 _LINK_DEFINITION = re.compile(
     r" {0,3}\[[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*"
 )
+# reStructuredText's explicit markup that readers never see: a comment (".. text", ".." alone)
+# or a hyperlink target (".. _Lists:", ".. _Lua: http://..."). Directives (".. note::") and
+# footnotes (".. [1] text") are read as text.
+_RST_MARKUP = re.compile(r"\.\.(?: +(?P<rest>.*))?")
+_RST_DIRECTIVE = re.compile(r"(?:\|[^|]+\| +)?[\w:+.-]+ ?::(?:\s.*)?")
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_"  # Markdown's link, code and emphasis marks
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
@@ -177,6 +182,7 @@ def blocks(text: str) -> list[Block]:
 
     title_end = -1  # the rule under a title ruled over and under, while reading that title
     comment_end = -1  # the last line of an HTML comment being skipped
+    markup_end = -1  # the last line of reStructuredText markup being skipped
     closing = [number for number, line in enumerate(lines) if "-->" in line.text(text)]
     for index, line in enumerate(lines):
         body = line.text(text)
@@ -198,6 +204,12 @@ def blocks(text: str) -> list[Block]:
             if comment_end >= index:
                 close()
                 continue
+        if index <= markup_end:
+            continue
+        markup_end = _hidden_markup_end(text, lines, index)
+        if markup_end >= index:
+            close()
+            continue
         if is_blank(line) or _LINK_DEFINITION.fullmatch(body):
             close()
             continue
@@ -254,6 +266,25 @@ def _comment_end(text: str, lines: list[Line], first: int, closing: list[int]) -
         if close >= 0:
             return index if close + 3 == len(body) else -1
     return -1
+
+
+def _hidden_markup_end(text: str, lines: list[Line], first: int) -> int:
+    """The last line of the reStructuredText comment or target that ``lines[first]`` opens
+    (``_RST_MARKUP``): the line itself and the lines indented under it up to the next blank
+    line (a comment's text, a target's address). -1 if the line opens no such markup."""
+    markup = _RST_MARKUP.fullmatch(lines[first].text(text).rstrip())
+    if markup is None:
+        return -1
+    rest = markup.group("rest") or ""
+    if rest.startswith("[") or _RST_DIRECTIVE.fullmatch(rest):
+        return -1
+    last = first
+    indent = lines[first].indent
+    for line in lines[first + 1 :]:
+        if is_blank(line) or line.indent <= indent:
+            break
+        last += 1
+    return last
 
 
 def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:

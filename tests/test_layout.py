@@ -788,6 +788,31 @@ def test_markdown_link_definitions_are_no_units() -> None:
     assert any("See the notes below, which are text." in t for _, t in found)
 
 
+def test_restructuredtext_comments_and_targets_are_no_units() -> None:
+    # A Sphinx page opens with a comment its readers never see; read as text, it was the
+    # document's title, and a target over a heading ran into it as one unit.
+    text = (
+        ".. cmake-manual-description: CMake Language Reference\n\n"
+        "cmake-language(7)\n*****************\n\n"
+        ".. _`CMake Language Lists`:\n\n"
+        "Lists\n=====\n\n"
+        "A list of elements is represented as a string.\n\n"
+        ".. No highlighting in the following example\n"
+        "   (not supported by our lexer)\n\n"
+        ".. _Lua: http://www.lua.org/\n"
+        "..\n\n"
+        ".. note::\n\n   Lists are meant for simple use cases.\n"
+    )
+    found = units(text)
+    assert not any("manual-description" in t or "_`" in t or "lexer" in t for _, t in found)
+    assert not any("lua.org" in t or t.strip() == ".." for _, t in found)
+    assert ("HEADING", "Lists\n=====") in found
+    assert ("PROSE", "A list of elements is represented as a string.") in found
+    assert any("Lists are meant for simple use cases." in t for _, t in found)
+    assert any("A footnote is text." in t for _, t in units(".. [1] A footnote is text.\n"))
+    assert title_from_text(text) == "cmake-language(7)"
+
+
 def test_in_markdown_a_line_of_prose_that_ends_no_sentence_goes_on() -> None:
     # Markdown joins a paragraph's lines whatever they end on; in a text headed as Markdown, a
     # line of prose that ends no sentence is no heading of its own. The same two lines in a text
