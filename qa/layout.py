@@ -79,7 +79,7 @@ _LINK_DEFINITION = re.compile(
 _RST_MARKUP = re.compile(r"\.\.(?: +(?P<rest>.*))?")
 _RST_DIRECTIVE = re.compile(r"(?:\|[^|]+\| +)?[\w:+.-]+ ?::(?:\s.*)?")
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
-_INLINE_OPENERS = "[`*_"  # Markdown's link, code and emphasis marks
+_INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bracket
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
@@ -524,7 +524,8 @@ def _under_item_text(text: str, group: list[Line], line: Line) -> bool:
 
 def _opening_letter(body: str) -> str:
     """The first character of a line after the inline markup that may open it: a Markdown link
-    or code span ("[`process.stdin`][] will ...") goes on a sentence as its words would."""
+    or code span ("[`process.stdin`][] will ...") or a bracket ("(i.e. the host ...") goes on a
+    sentence as its words would."""
     return body.lstrip(_INLINE_OPENERS)[:1]
 
 

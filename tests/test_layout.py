@@ -788,6 +788,26 @@ def test_markdown_link_definitions_are_no_units() -> None:
     assert any("See the notes below, which are text." in t for _, t in found)
 
 
+def test_a_line_opening_with_a_bracket_goes_on_the_sentence() -> None:
+    # "(i.e. ...)", "(at your option)" go on a sentence the line before left unfinished, as
+    # the words in the brackets would; an item marked "(a)" still starts an item of its own.
+    text = (
+        "Intro.\n\n"
+        "  The ``cmake_path`` command handles paths in the format of the build system\n"
+        "  (i.e. the host platform), not the target system.\n\n"
+        "The definitions are as follows\n"
+        "(a) the first term;\n"
+        "(b) the second term.\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert (
+        "PROSE",
+        "The ``cmake_path`` command handles paths in the format of the build system (i.e. the "
+        "host platform), not the target system.",
+    ) in found
+    assert ("LIST_ITEM", "(a) the first term;") in found
+
+
 def test_restructuredtext_comments_and_targets_are_no_units() -> None:
     # A Sphinx page opens with a comment its readers never see; read as text, it was the
     # document's title, and a target over a heading ran into it as one unit.
