@@ -73,13 +73,30 @@ _COMMENT_MAX_LINES = 100
 _LINK_DEFINITION = re.compile(
     r" {0,3}\[[^\]\n]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*"
 )
-# reStructuredText's explicit markup that readers never see: a comment (".. text", ".." alone)
-# or a hyperlink target (".. _Lists:", ".. _Lua: http://..."). Directives (".. note::") and
-# footnotes (".. [1] text") are read as text.
+# reStructuredText's explicit markup that readers never see: a comment (".. text", ".." alone),
+# a hyperlink target (".. _Lists:", ".. _Lua: http://...") and the line of a directive that
+# only tells the renderer how to show the block under it (".. code-block:: cmake", ".. note::",
+# with its options under it). A directive naming what it documents (".. option:: --fresh") and
+# a footnote (".. [1] text") are text.
 _RST_MARKUP = re.compile(r"\.\.(?: +(?P<rest>.*))?")
-_RST_DIRECTIVE = re.compile(r"(?:\|[^|]+\| +)?[\w:+.-]+ ?::(?:\s.*)?")
+_RST_DIRECTIVE = re.compile(
+    r"(?:\|[^|]+\| +)?(?P<name>[\w:+.-]+) ?::(?:[ \t]+(?P<argument>\S.*))?[ \t]*"
+)
+_RENDERER_DIRECTIVES = frozenset(
+    "code code-block sourcecode highlight literalinclude raw only include image contents "
+    "toctree productionlist index testcode testoutput doctest parsed-literal math".split()
+)
+_RST_OPTION = re.compile(r":[\w -]+:(?:\s.*)?")  # a directive's option (":linenos:")
+# Directives whose block is prose (docutils' admonitions, Sphinx's notes on versions): the
+# others lead into their block as an example's lead-in does (``_displays``).
+_RST_PROSE_DIRECTIVES = frozenset(
+    "note warning tip important caution attention danger error hint admonition seealso "
+    "versionadded versionchanged deprecated topic sidebar only container".split()
+)
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bracket
+# A reStructuredText role before the text it marks (":func:`exec` with them ...").
+_RST_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)*:(?=`)")
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
@@ -183,6 +200,8 @@ def blocks(text: str) -> list[Block]:
     title_end = -1  # the rule under a title ruled over and under, while reading that title
     comment_end = -1  # the last line of an HTML comment being skipped
     markup_end = -1  # the last line of reStructuredText markup being skipped
+    # Where skipped directives stood, and the indent of each that leads into its block.
+    directives: list[tuple[int, int | None]] = []
     closing = [number for number, line in enumerate(lines) if "-->" in line.text(text)]
     for index, line in enumerate(lines):
         body = line.text(text)
@@ -206,9 +225,11 @@ def blocks(text: str) -> list[Block]:
                 continue
         if index <= markup_end:
             continue
-        markup_end = _hidden_markup_end(text, lines, index)
+        markup_end, directive = _hidden_markup(text, lines, index)
         if markup_end >= index:
             close()
+            if directive is not None:
+                directives.append((line.start, line.indent if directive else None))
             continue
         if is_blank(line) or _LINK_DEFINITION.fullmatch(body):
             close()
@@ -247,7 +268,7 @@ def blocks(text: str) -> list[Block]:
             close()
     close(Kind.CODE if fenced else None)
     indents = {line.start: line.indent for line in lines}
-    return _displays(text, _numbered_headings(text, found, indents), indents)
+    return _displays(text, _numbered_headings(text, found, indents), indents, directives)
 
 
 def _comment_end(text: str, lines: list[Line], first: int, closing: list[int]) -> int:
@@ -268,23 +289,32 @@ def _comment_end(text: str, lines: list[Line], first: int, closing: list[int]) -
     return -1
 
 
-def _hidden_markup_end(text: str, lines: list[Line], first: int) -> int:
-    """The last line of the reStructuredText comment or target that ``lines[first]`` opens
-    (``_RST_MARKUP``): the line itself and the lines indented under it up to the next blank
-    line (a comment's text, a target's address). -1 if the line opens no such markup."""
+def _hidden_markup(text: str, lines: list[Line], first: int) -> tuple[int, bool | None]:
+    """The last line of the reStructuredText markup that ``lines[first]`` opens when readers
+    never see it (``_RST_MARKUP``; -1 if it opens none) and, for a directive, whether it leads
+    into the block under it as an example's lead-in does (a code block's; None: no directive).
+
+    A comment or a target goes with the lines indented under it up to the next blank line (its
+    text, its address); a directive goes with its options, and the block under them is read."""
     markup = _RST_MARKUP.fullmatch(lines[first].text(text).rstrip())
     if markup is None:
-        return -1
+        return -1, None
     rest = markup.group("rest") or ""
-    if rest.startswith("[") or _RST_DIRECTIVE.fullmatch(rest):
-        return -1
+    if rest.startswith("["):
+        return -1, None
+    directive = _RST_DIRECTIVE.fullmatch(rest)
+    name = directive.group("name") if directive else ""
+    if directive is not None and directive.group("argument") and name not in _RENDERER_DIRECTIVES:
+        return -1, None
     last = first
     indent = lines[first].indent
     for line in lines[first + 1 :]:
         if is_blank(line) or line.indent <= indent:
             break
+        if directive is not None and not _RST_OPTION.fullmatch(line.text(text)):
+            break
         last += 1
-    return last
+    return last, None if directive is None else name not in _RST_PROSE_DIRECTIVES
 
 
 def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:
@@ -345,14 +375,26 @@ def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -
     return found
 
 
-def _displays(text: str, found: list[Block], indents: dict[int, int]) -> list[Block]:
+def _displays(
+    text: str,
+    found: list[Block],
+    indents: dict[int, int],
+    directives: list[tuple[int, int | None]],
+) -> list[Block]:
     """``found`` with the lines set out under a lead-in read as code, not as headings: "For
     example:" over an indented "rsync -ai foo/ bar/" or "Provides: mail-transport-agent" shows
     examples. Short and without a full stop, each looked like a title, and as the heading of
-    the passages after it, stood in for their section's."""
+    the passages after it, stood in for their section's. A reStructuredText directive that no
+    unit holds leads in the same way (``directives``: its offset, and its indent if it leads
+    into its block; a note's directive ends a display)."""
     lead_indent: int | None = None  # the indent of the lead-in the current display follows
+    pending = iter(directives)
+    directive = next(pending, None)
     for index, block in enumerate(found):
         indent = indents.get(block.start, 0)
+        while directive is not None and directive[0] < block.start:
+            lead_indent = directive[1]
+            directive = next(pending, None)
         if block.kind == Kind.HEADING and lead_indent is not None and indent > lead_indent:
             found[index] = replace(block, kind=Kind.CODE)
         elif block.kind in (Kind.PROSE, Kind.LIST_ITEM) and introduces(
@@ -524,9 +566,10 @@ def _under_item_text(text: str, group: list[Line], line: Line) -> bool:
 
 def _opening_letter(body: str) -> str:
     """The first character of a line after the inline markup that may open it: a Markdown link
-    or code span ("[`process.stdin`][] will ...") or a bracket ("(i.e. the host ...") goes on a
-    sentence as its words would."""
-    return body.lstrip(_INLINE_OPENERS)[:1]
+    or code span ("[`process.stdin`][] will ..."), a bracket ("(i.e. the host ...") or a
+    reStructuredText role (":func:`exec` with ...") goes on a sentence as its words would."""
+    role = _RST_ROLE.match(body)
+    return body[role.end() if role else 0 :].lstrip(_INLINE_OPENERS)[:1]
 
 
 def _alike(before: str, body: str) -> bool:

@@ -808,6 +808,31 @@ def test_a_line_opening_with_a_bracket_goes_on_the_sentence() -> None:
     assert ("LIST_ITEM", "(a) the first term;") in found
 
 
+def test_restructuredtext_roles_go_on_a_sentence_and_a_note_is_prose() -> None:
+    # A line opening with a role (":func:`exec` ...") goes on the sentence of the line before.
+    # A directive's line is markup: a note's text under ".. note::" is prose to answer from,
+    # the block under ".. code-block::" is code.
+    text = (
+        "Some prose here that is long enough to read.\n\n"
+        ".. note::\n\n"
+        "   Python 3's :func:`py3:exec` doesn't take keyword arguments, so calling\n"
+        "   :func:`exec` with them should be avoided.\n\n"
+        "For example:\n\n"
+        ".. code-block:: python\n\n"
+        "   cache = TTLCache(maxsize=10, ttl=60)\n"
+    )
+    found = [(kind, reading_text(t)) for kind, t in units(text)]
+    assert (
+        "PROSE",
+        "Python 3's :func:`py3:exec` doesn't take keyword arguments, so calling :func:`exec` with "
+        "them should be avoided.",
+    ) in found
+    assert ("CODE", "cache = TTLCache(maxsize=10, ttl=60)") in found
+    assert not any(t.startswith(".. ") for _, t in found)  # the directives' lines are no units
+    option = units(".. option:: --fresh\n\n   Perform a fresh configuration of the build tree.\n")
+    assert option[0] == ("HEADING", ".. option:: --fresh")  # what a directive documents is text
+
+
 def test_restructuredtext_comments_and_targets_are_no_units() -> None:
     # A Sphinx page opens with a comment its readers never see; read as text, it was the
     # document's title, and a target over a heading ran into it as one unit.
