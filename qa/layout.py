@@ -86,6 +86,7 @@ _RENDERER_DIRECTIVES = frozenset(
     "code code-block sourcecode highlight literalinclude raw only include image contents "
     "toctree productionlist index testcode testoutput doctest parsed-literal math".split()
 )
+_RST_EXPLICIT = re.compile(r"\.\. +(?:_[^:\n]+:|(?:\|[^|]+\| +)?[\w:+.-]+ ?::)")
 _RST_OPTION = re.compile(r":[\w -]+:(?:\s.*)?")  # a directive's option (":linenos:")
 # Directives whose block is prose (docutils' admonitions, Sphinx's notes on versions): the
 # others lead into their block as an example's lead-in does (``_displays``).
@@ -170,7 +171,7 @@ def blocks(text: str) -> list[Block]:
     lines = unquoted(text, lines_of(text))
     widths = line_wrap_widths(text, lines)
     table_rows = aligned_rows(text, lines)
-    markdown = _headed_as_markdown(text, lines)
+    joined = _headed_as_markdown(text, lines) or _marked_up_as_rst(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
     for number, entry in enumerate(listed):
@@ -257,7 +258,7 @@ def blocks(text: str) -> list[Block]:
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
         elif group and (
             owner[index] != current
-            or not _continues(text, group, line, widths[index], table_rows, markdown)
+            or not _continues(text, group, line, widths[index], table_rows, joined)
         ):
             close()
         current = owner[index]
@@ -412,11 +413,11 @@ def _continues(
     line: Line,
     width: int | None,
     table_rows: frozenset[int],
-    markdown: bool = False,
+    joined: bool = False,
 ) -> bool:
     """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines).
-    In a text headed as Markdown is (``markdown``), a line of prose that ends no sentence goes
-    on into the next line, as Markdown joins them into one paragraph."""
+    In a text whose markup joins a paragraph's lines (``joined``: Markdown, reStructuredText),
+    a line of prose that ends no sentence goes on into the next line."""
     previous = group[-1]
     before, body = previous.text(text), line.text(text).strip()
     if _UNDERLINE.fullmatch(body) and len(group) == 1:
@@ -441,7 +442,7 @@ def _continues(
     in_column = _in_column(text, group, line, width)
     if before.endswith(",") and body[:1].islower() and in_column:
         return True  # a sentence broken by hand after its clauses, as verse is
-    if markdown and in_column and _prose_goes_on(before.strip(), body):
+    if joined and in_column and _prose_goes_on(before.strip(), body):
         return True  # "The JavaScript `string` type is described in" over "[Section 6.1.4][] ..."
     if in_column and _clause_goes_on(before.strip(), body):
         return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
@@ -535,9 +536,22 @@ def _headed_as_markdown(text: str, lines: list[Line]) -> bool:
     return sum(apart(index) for index in marked) >= 2
 
 
+def _marked_up_as_rst(text: str, lines: list[Line]) -> bool:
+    """Whether the text is reStructuredText: two lines of its explicit markup at least, a
+    directive (".. note::") or a hyperlink target (".. _Lists:")."""
+    marked = 0
+    for line in lines:
+        if _RST_EXPLICIT.match(line.text(text)):
+            marked += 1
+            if marked >= 2:
+                return True
+    return False
+
+
 def _prose_goes_on(before: str, body: str) -> bool:
-    """Whether, in Markdown, ``body`` goes on the paragraph of ``before``: unfinished prose
-    (``_unfinished_prose``) and a next line that opens with a word."""
+    """Whether, in a text whose markup joins a paragraph's lines, ``body`` goes on the paragraph
+    of ``before``: unfinished prose (``_unfinished_prose``) and a next line that opens with a
+    word."""
     return _opening_letter(body).isalnum() and _unfinished_prose(before, body)
 
 

@@ -833,6 +833,23 @@ def test_restructuredtext_roles_go_on_a_sentence_and_a_note_is_prose() -> None:
     assert option[0] == ("HEADING", ".. option:: --fresh")  # what a directive documents is text
 
 
+def test_in_restructuredtext_a_line_of_prose_that_ends_no_sentence_goes_on() -> None:
+    # reStructuredText, like Markdown, joins a paragraph's lines; a text with its explicit
+    # markup (directives, targets) is read so. The same lines in plain text keep the break.
+    lines = (
+        "Call the ``project()`` command near the top of the top-level\n"
+        "``CMakeLists.txt``, but *after* calling the other command.\n"
+    )
+    joined = (
+        "Call the ``project()`` command near the top of the top-level ``CMakeLists.txt``, but "
+        "*after* calling the other command."
+    )
+    rst = f".. _project:\n\nproject\n-------\n\n{lines}\n.. code-block:: cmake\n\n  project(Foo)\n"
+    assert ("PROSE", joined) in [(kind, reading_text(t)) for kind, t in units(rst)]
+    plain = f"project\n-------\n\n{lines}"
+    assert joined not in [reading_text(t) for _, t in units(plain)]
+
+
 def test_restructuredtext_comments_and_targets_are_no_units() -> None:
     # A Sphinx page opens with a comment its readers never see; read as text, it was the
     # document's title, and a target over a heading ran into it as one unit.
