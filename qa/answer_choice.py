@@ -270,7 +270,8 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     """The last position of what the lead-in at ``position`` introduces: the unit after it (a
     paragraph with all its sentences) and, when that is a list item, the items after it (or,
     when it is a lead-in too, what that one introduces), as long as the answer from ``start``
-    stays within ``MAX_ANSWER_CHARS``.
+    stays within ``MAX_ANSWER_CHARS``; nothing (``position``) across text no unit holds
+    (``_hidden_between``).
 
     A definition list is introduced like a list: a term is read with the description after it
     (a term alone, "`b'", says nothing: "`b' for 512-byte blocks" does), and the next entry's
@@ -279,6 +280,8 @@ def _introduced(retriever: Retriever, rows: list[int], position: int, start: int
     spans = [data.sentences[row] for row in rows]
     kinds = [int(data.sentence_kinds[row]) for row in rows]
     text = data.documents[spans[position].doc_id].text
+    if _hidden_between(text, spans[position].end, spans[position + 1].start):
+        return position
     last = position + 1
     while last + 1 < len(spans) and _short_enough(text, start, spans[last + 1].end):
         leading = _leads_on(text[spans[last].start : spans[last].end])
@@ -347,6 +350,14 @@ def _leads_into_code(retriever: Retriever, rows: list[int], position: int) -> bo
     )
 
 
+def _hidden_between(text: str, end: int, start: int) -> bool:
+    """Whether text no unit holds lies between two units (a comment, a directive's line, a
+    table of contents): an answer is one span of the text, so a lead-in that took the unit
+    after it would show that text too ("... feature: .. code-block:: cmake ..."). Quote marks
+    alone ("#", ">") are the quoted text's own blank lines."""
+    return bool(text[end:start].strip(" \t\r\n#>"))
+
+
 def _standing_alone(
     retriever: Retriever, rows: list[int], position: int, traits: QuestionTraits
 ) -> tuple[int, int]:
@@ -355,7 +366,11 @@ def _standing_alone(
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
-    if _leads_on(body) and position + 1 < len(spans):
+    if (
+        _leads_on(body)
+        and position + 1 < len(spans)
+        and not _hidden_between(text, spans[position].end, spans[position + 1].start)
+    ):
         return position, _introduced(retriever, rows, position, spans[position].start)
     # A sentence leaning on the one before takes it along; a heading before it is not a
     # sentence to lean on ("This manual ..." under the manual's title).

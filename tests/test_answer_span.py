@@ -209,7 +209,22 @@ change it.
 """
 
 
+FEATURES = """Compile features
+================
+
+For example, if a target must be compiled with compiler support for the constexpr feature:
+
+.. code-block:: cmake
+
+  add_library(mylib requires_constexpr.cpp)
+  target_compile_features(mylib PRIVATE cxx_constexpr)
+
+In processing the requirement, CMake ensures that the compiler is capable of the feature.
+"""
+
+
 DOCUMENTS = {
+    "features.rst": FEATURES,
     "tracing.txt": TRACING,
     "manual.txt": MANUAL,
     "sizes.txt": SIZES,
@@ -431,6 +446,13 @@ def test_two_sentences_join_without_the_long_code_the_second_one_leads_into(
     text = data.documents[data.passages.doc_id(row)].text
     assert text[span[0] : span[1]].startswith("By default, creating")
     assert text[span[0] : span[1]].endswith("pass the flag strict=False to the constructor:")
+
+
+def test_a_lead_in_takes_nothing_across_markup_that_no_unit_holds(retriever: Retriever) -> None:
+    # An answer is one span of the document: taking the code after this lead-in would show the
+    # directive's line between them (".. code-block:: cmake"), markup readers never see.
+    answer = _span_of(retriever, "For example, if a target")
+    assert answer.endswith("for the constexpr feature:"), answer
 
 
 def test_a_lead_in_to_a_list_is_not_joined_without_the_list(retriever: Retriever) -> None:
