@@ -96,6 +96,9 @@ _RST_PROSE_DIRECTIVES = frozenset(
 )
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bracket
+# Sphinx's note of the version that added, changed or deprecated what a section documents
+# (".. versionadded:: 3.20"): a fact about it, not the title of the passages after it.
+_VERSION_NOTE = re.compile(r"\.\. +(?:versionadded|versionchanged|deprecated) ?::.*", re.DOTALL)
 # A reStructuredText role before the text it marks (":func:`exec` with them ...").
 _RST_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)*:(?=`)")
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
@@ -630,6 +633,8 @@ def _is_table_row(body: str) -> bool:
 
 def _kind(text: str, group: list[Line], table_rows: frozenset[int]) -> Kind:
     first = group[0].text(text).strip()
+    if _VERSION_NOTE.fullmatch(first):
+        return Kind.PROSE
     if _is_table_row(first) or group[0].start in table_rows:
         return Kind.TABLE_ROW
     if len(group) == 1 and _MARKDOWN_HEADING.match(first):

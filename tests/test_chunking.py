@@ -314,3 +314,18 @@ def test_passages_after_a_repeated_label_keep_their_section_title_as_context() -
     contexts = [text[c.heading.start : c.heading.end] if c.heading else None for c in after_note]
     assert contexts
     assert set(contexts) == {"Removing"}
+
+
+def test_a_version_note_is_no_heading_of_the_passages_after_it() -> None:
+    # Sphinx notes under a section's title when what it documents was added; read as a heading,
+    # ".. versionadded:: 3.20" stood for the section in the passages after it.
+    text = (
+        "cmake_path\n----------\n\n.. versionadded:: 3.20\n\n"
+        "This command is for the manipulation of paths. Only syntactic aspects are handled.\n\n"
+        "Synopsis\n^^^^^^^^\n\nThe synopsis follows here in prose.\n"
+    )
+    chunks = chunk_text(text)
+    headings = [text[c.heading.start : c.heading.end] for c in chunks if c.heading]
+    assert headings == ["cmake_path\n----------"]
+    kinds = {text[u.start : u.end]: u.kind.name for c in chunks for u in c.sentences}
+    assert kinds[".. versionadded:: 3.20"] == "PROSE"
