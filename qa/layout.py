@@ -86,6 +86,7 @@ _RENDERER_DIRECTIVES = frozenset(
     "code code-block sourcecode highlight literalinclude raw only include image contents "
     "toctree productionlist index testcode testoutput doctest parsed-literal math".split()
 )
+# A directive or a target: two such lines tell a text written in reStructuredText.
 _RST_EXPLICIT = re.compile(r"\.\. +(?:_[^:\n]+:|(?:\|[^|]+\| +)?[\w:+.-]+ ?::)")
 _RST_OPTION = re.compile(r":[\w -]+:(?:\s.*)?")  # a directive's option (":linenos:")
 # Directives whose block is prose (docutils' admonitions, Sphinx's notes on versions): the
