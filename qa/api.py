@@ -35,6 +35,7 @@ from qa.api_models import (
 )
 from qa.app import QAApp
 from qa.config import Settings
+from qa.documents import SUPPORTED_LIST
 from qa.errors import (
     BadQuestion,
     BadUpload,
@@ -205,7 +206,7 @@ def create_api(qa: QAApp) -> FastAPI:
             **_WRITE_ERRORS,
             **_UNREADABLE_BODY,
             **_error(413, "Upload over QA_MAX_UPLOAD_MB (all files of one request together)"),
-            **_error(415, "No file of a type we read (.txt .md .rst .html .htm .pdf .docx)"),
+            **_error(415, f"No file of a type we read ({SUPPORTED_LIST})"),
             422: {
                 "model": ErrorOut | ValidationErrorOut,
                 "description": "No file could be read (reasons in detail), or a field is invalid",

@@ -31,9 +31,13 @@ from qa.pdf_text import pdf_text_with_pages
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = {".txt", ".md", ".rst"}  # read as plain text: the layout reads their markup
-HTML_SUFFIXES = {".html", ".htm"}
+# Read as plain text, the layout reading their markup: plain text, Markdown, reStructuredText
+# and AsciiDoc, under the names their writers give them.
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".adoc", ".asciidoc"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+# For messages and labels: "(.adoc .asciidoc .docx ...)".
+SUPPORTED_LIST = " ".join(sorted(SUPPORTED_SUFFIXES))
 _TITLE_MAX = 200
 _TITLE_SCAN_CHARS = 2000
 
@@ -121,8 +125,7 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
     """Refuse files whose bytes are not what their extension claims (checked by content)."""
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileType(
-            f"unsupported file type {suffix or '(none)'}; "
-            f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+            f"unsupported file type {suffix or '(none)'}; supported: {SUPPORTED_LIST}"
         )
     if suffix == ".pdf" and not data.lstrip()[:5] == b"%PDF-":
         raise UnsupportedFileType("not a PDF file (no %PDF header)")

@@ -1,6 +1,6 @@
 """Bytes -> text for text files and HTML pages: decoded faithfully, or refused with the reason.
 
-Text files (.txt, .md, .rst): UTF-8 (with or without its byte-order mark), then a byte-order mark
+Text files (.txt, .md, .rst and the like): UTF-8 (with or without its byte-order mark), then a byte-order mark
 (UTF-16, UTF-32), then detection (charset-normalizer). HTML: a byte-order mark, then the charset
 the page declares (``<meta charset>``, ``<meta http-equiv="Content-Type">``, the XML declaration),
 then UTF-8, then detection. Undecodable bytes are never replaced with U+FFFD: a page that breaks

@@ -87,7 +87,9 @@ def _load(tmp_path: Path, name: str, data: bytes) -> Document:
     return parse_document(path.read_bytes(), path.relative_to(tmp_path).as_posix())
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".md", ".rst"])
+@pytest.mark.parametrize(
+    "suffix", [".txt", ".text", ".md", ".markdown", ".rst", ".adoc", ".asciidoc"]
+)
 def test_text_file_text_is_the_file_text_exactly(tmp_path: Path, suffix: str) -> None:
     """Citation offsets point into the file itself, so not a byte may change."""
     text = "# Ofsted report\r\n\nPublished 29 March 2016\n\n  Indented “quoted” line — café\t \n"
@@ -159,13 +161,26 @@ def test_asciidoc_headings_lose_their_marks(tmp_path: Path) -> None:
     assert _load(tmp_path, "rules.txt", text).title == "Harbour Rules"
 
 
-def test_html_main_text_and_title(tmp_path: Path) -> None:
-    document = _load(tmp_path, "page.html", _HTML.encode("utf-8"))
+@pytest.mark.parametrize("name", ["page.html", "page.xhtml"])
+def test_html_main_text_and_title(tmp_path: Path, name: str) -> None:
+    document = _load(tmp_path, name, _HTML.encode("utf-8"))
     assert document.title == "Ofsted rates services outstanding"
     assert "first to have their children's services rated outstanding" in document.text
     assert "Hammersmith and Fulham, was rated good" in document.text
     assert "Contact us" not in document.text  # navigation is boilerplate
     assert document.published == "2016-03-29"
+
+
+def test_xhtml_with_its_xml_declaration_is_read_as_html(tmp_path: Path) -> None:
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Harbour rules</title></head>\n'
+        "<body><h1>Harbour rules</h1><p>The harbour master charges fourteen pounds a night "
+        "for a mooring beside the café.</p></body></html>"
+    ).encode()
+    document = _load(tmp_path, "rules.xhtml", data)
+    assert document.title == "Harbour rules"
+    assert "a mooring beside the café." in document.text and "<" not in document.text
 
 
 def test_pdf_text_and_metadata_title(tmp_path: Path) -> None:
@@ -259,6 +274,7 @@ def test_bad_file_raises_unreadable_document_with_reason(
 def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> None:
     names = [
         "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT", "k.rst",
+        "l.markdown", "m.adoc", "n.xhtml",
         "h.rtf", "i.doc", "README", ".hidden.txt", ".git/config.md", "sub/.cache/j.md",
     ]  # fmt: skip
     for name in names:
@@ -266,7 +282,10 @@ def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> Non
         (tmp_path / name).write_text("x")
     (tmp_path / "folder.txt").mkdir()  # a directory with a document-like name
     found = [p.relative_to(tmp_path).as_posix() for p in iter_document_paths(tmp_path)]
-    assert found == ["a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "k.rst", "sub/g.TXT"]
+    assert found == [
+        "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "k.rst", "l.markdown", "m.adoc",
+        "n.xhtml", "sub/g.TXT",
+    ]  # fmt: skip
 
 
 def test_doc_id_is_stable_per_source_and_survives_edits(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from qa.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
 from qa.app import QAApp
-from qa.documents import SUPPORTED_SUFFIXES
+from qa.documents import SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from qa.errors import QAError
 from ui import render
 from ui.gradio_guard import uploaded_file
@@ -154,7 +154,7 @@ def build_documents_tab(blocks: gr.Blocks, qa: QAApp) -> None:
         elem_id="qa-token",
     )
     files = gr.File(
-        label="Add documents (.txt, .md, .rst, .html, .pdf, .docx; several at once)",
+        label=f"Add documents ({SUPPORTED_LIST}; several at once)",
         file_count="multiple",
         file_types=sorted(SUPPORTED_SUFFIXES),
         type="filepath",
