@@ -86,20 +86,18 @@ _RENDERER_DIRECTIVES = frozenset(
     "code code-block sourcecode highlight literalinclude raw only include image contents "
     "toctree productionlist index testcode testoutput doctest parsed-literal math".split()
 )
-# A directive or a target: two such lines tell a text written in reStructuredText.
-_RST_EXPLICIT = re.compile(r"\.\. +(?:_[^:\n]+:|(?:\|[^|]+\| +)?[\w:+.-]+ ?::)")
 _RST_OPTION = re.compile(r":[\w -]+:(?:\s.*)?")  # a directive's option (":linenos:")
-# Directives whose block is prose (docutils' admonitions, Sphinx's notes on versions): the
-# others lead into their block as an example's lead-in does (``_displays``).
-_RST_PROSE_DIRECTIVES = frozenset(
+# Sphinx's notes of the version that added, changed or deprecated what a section documents
+# (".. versionadded:: 3.20"): a fact about it, not the title of the passages after it.
+_VERSION_NOTES = frozenset({"versionadded", "versionchanged", "deprecated"})
+# Directives whose block is prose (docutils' admonitions, the version notes): the others lead
+# into their block as an example's lead-in does (``_displays``).
+_RST_PROSE_DIRECTIVES = _VERSION_NOTES | frozenset(
     "note warning tip important caution attention danger error hint admonition seealso "
-    "versionadded versionchanged deprecated topic sidebar only container".split()
+    "topic sidebar only container".split()
 )
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bracket
-# Sphinx's note of the version that added, changed or deprecated what a section documents
-# (".. versionadded:: 3.20"): a fact about it, not the title of the passages after it.
-_VERSION_NOTE = re.compile(r"\.\. +(?:versionadded|versionchanged|deprecated) ?::.*", re.DOTALL)
 # A reStructuredText role before the text it marks (":func:`exec` with them ...").
 _RST_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)*:(?=`)")
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
@@ -301,11 +299,8 @@ def _hidden_markup(text: str, lines: list[Line], first: int) -> tuple[int, bool 
 
     A comment or a target goes with the lines indented under it up to the next blank line (its
     text, its address); a directive goes with its options, and the block under them is read."""
-    markup = _RST_MARKUP.fullmatch(lines[first].text(text).rstrip())
-    if markup is None:
-        return -1, None
-    rest = markup.group("rest") or ""
-    if rest.startswith("["):
+    rest = _rst_markup(lines[first].text(text))
+    if rest is None or rest.startswith("["):
         return -1, None
     directive = _RST_DIRECTIVE.fullmatch(rest)
     name = directive.group("name") if directive else ""
@@ -320,6 +315,19 @@ def _hidden_markup(text: str, lines: list[Line], first: int) -> tuple[int, bool 
             break
         last += 1
     return last, None if directive is None else name not in _RST_PROSE_DIRECTIVES
+
+
+def _rst_markup(line: str) -> str | None:
+    """What follows the ".." that opens a line of reStructuredText's explicit markup ("" for
+    ".." alone); None if the line opens none."""
+    markup = _RST_MARKUP.fullmatch(line)
+    return None if markup is None else markup.group("rest") or ""
+
+
+def _rst_directive(line: str) -> re.Match[str] | None:
+    """The directive a line opens (".. code-block:: cmake"): its ``name`` and ``argument``."""
+    rest = _rst_markup(line)
+    return None if rest is None else _RST_DIRECTIVE.fullmatch(rest)
 
 
 def _rules_a_title(text: str, group: list[Line], rule: str) -> bool:
@@ -545,7 +553,10 @@ def _marked_up_as_rst(text: str, lines: list[Line]) -> bool:
     directive (".. note::") or a hyperlink target (".. _Lists:")."""
     marked = 0
     for line in lines:
-        if _RST_EXPLICIT.match(line.text(text)):
+        rest = _rst_markup(line.text(text))
+        if rest is None:
+            continue
+        if (rest.startswith("_") and ":" in rest) or _RST_DIRECTIVE.fullmatch(rest):
             marked += 1
             if marked >= 2:
                 return True
@@ -634,7 +645,8 @@ def _is_table_row(body: str) -> bool:
 
 def _kind(text: str, group: list[Line], table_rows: frozenset[int]) -> Kind:
     first = group[0].text(text).strip()
-    if _VERSION_NOTE.fullmatch(first):
+    directive = _rst_directive(first)
+    if directive is not None and directive.group("name") in _VERSION_NOTES:
         return Kind.PROSE
     if _is_table_row(first) or group[0].start in table_rows:
         return Kind.TABLE_ROW
