@@ -366,12 +366,10 @@ def _standing_alone(
     spans = [data.sentences[row] for row in rows]
     text = data.documents[spans[position].doc_id].text
     body = text[spans[position].start : spans[position].end].rstrip()
-    if (
-        _leads_on(body)
-        and position + 1 < len(spans)
-        and not _hidden_between(text, spans[position].end, spans[position + 1].start)
-    ):
-        return position, _introduced(retriever, rows, position, spans[position].start)
+    if _leads_on(body) and position + 1 < len(spans):
+        introduced = _introduced(retriever, rows, position, spans[position].start)
+        if introduced > position:  # else it introduces nothing: the rules below apply
+            return position, introduced
     # A sentence leaning on the one before takes it along; a heading before it is not a
     # sentence to lean on ("This manual ..." under the manual's title).
     if (
