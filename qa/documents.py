@@ -38,6 +38,15 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 # For messages and labels: "(.adoc .asciidoc .docx ...)".
 SUPPORTED_LIST = " ".join(sorted(SUPPORTED_SUFFIXES))
+# Names with no type are read as plain text too, as licences, READMEs and change logs are named
+# ("COPYING", "GPL-3"), and so are names whose last dot starts a version ("Apache-2.0",
+# "LGPL-2.1"): their content is checked to be text (``check_content_matches_name``).
+_VERSION_SUFFIX = re.compile(r"\.\d+\Z")
+# Files of a software project that are named with no type but are instructions to a program.
+_BUILD_FILES = {"makefile", "gnumakefile", "dockerfile", "containerfile", "vagrantfile",
+                "jenkinsfile", "gemfile", "rakefile", "procfile"}  # fmt: skip
+# roff, the source of a man page (".TH", a '.\"' comment): its markup is not for reading.
+_ROFF_SOURCE = re.compile(rb"\A\s*(?:\.TH\s|\.Dd\s|[.']\\\")")
 _TITLE_MAX = 200
 _TITLE_SCAN_CHARS = 2000
 
@@ -61,13 +70,28 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
+def reader_suffix(name: str) -> str:
+    """The suffix that picks ``name``'s reader: its own, or ".txt" for a name with no type that
+    has a word in it ("%00", a name made of marks, names no document)."""
+    path = Path(name)
+    untyped = not path.suffix or _VERSION_SUFFIX.match(path.suffix)
+    if untyped and any(c.isalpha() for c in path.name):
+        return ".txt"
+    return path.suffix.lower()
+
+
+def is_document_name(name: str) -> bool:
+    """Whether a file of this name is one qa reads (its content is checked when it is read)."""
+    return reader_suffix(name) in SUPPORTED_SUFFIXES and name.lower() not in _BUILD_FILES
+
+
 def iter_document_paths(docs_dir: Path) -> Iterator[Path]:
     """Files under ``docs_dir`` that look like documents, in a stable order; hidden files skipped."""
     for path in sorted(docs_dir.rglob("*")):
         relative = path.relative_to(docs_dir)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
-        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if is_document_name(path.name):
             yield path
 
 
@@ -86,10 +110,10 @@ def parse_document(data: bytes, source: str) -> Document:
 
 
 def _parse(data: bytes, source: str) -> Document:
-    suffix = Path(source).suffix.lower()
+    suffix = reader_suffix(source)
     if not data.strip():
         raise UnreadableDocument("the file is empty")
-    check_content_matches_suffix(data, suffix)
+    check_content_matches_name(data, source)
     declared: date | None = None  # a date the format states apart from the text
     encoding = None
     page_starts: list[int] | None = None
@@ -121,12 +145,12 @@ def _parse(data: bytes, source: str) -> Document:
     )
 
 
-def check_content_matches_suffix(data: bytes, suffix: str) -> None:
-    """Refuse files whose bytes are not what their extension claims (checked by content)."""
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFileType(
-            f"unsupported file type {suffix or '(none)'}; supported: {SUPPORTED_LIST}"
-        )
+def check_content_matches_name(data: bytes, source: str) -> None:
+    """Refuse files whose bytes are not what their name claims (checked by content)."""
+    suffix = reader_suffix(source)
+    if not is_document_name(Path(source).name):
+        shown = Path(source).suffix or Path(source).name
+        raise UnsupportedFileType(f"unsupported file type {shown}; supported: {SUPPORTED_LIST}")
     if suffix == ".pdf" and not data.lstrip()[:5] == b"%PDF-":
         raise UnsupportedFileType("not a PDF file (no %PDF header)")
     if suffix == ".docx" and not data[:4] == b"PK\x03\x04":
@@ -134,6 +158,13 @@ def check_content_matches_suffix(data: bytes, suffix: str) -> None:
     textual = suffix in TEXT_SUFFIXES or suffix in HTML_SUFFIXES
     if textual and b"\x00" in data[:8192] and not data.startswith(WIDE_BOMS):
         raise UnsupportedFileType("binary content in a text file")
+    untyped = Path(source).suffix.lower() not in SUPPORTED_SUFFIXES  # "COPYING", "GPL-3"
+    if untyped and data.startswith(b"#!"):
+        raise UnsupportedFileType("a script (it starts with #!), not a document")
+    if untyped and _ROFF_SOURCE.match(data):
+        raise UnsupportedFileType(
+            "roff source (a man page before rendering): add its text, as `man -P cat` prints it"
+        )
 
 
 # A title a PDF or a Word file states that is only the name of the file it was made from

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.documents import SUPPORTED_SUFFIXES
+from qa.documents import is_document_name
 from qa.library import Library
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ class WatchStatus:
 
 
 def is_document(path: Path, docs_dir: Path) -> bool:
-    """A file the index would read: a supported suffix, not hidden (no part starts with ".";
+    """A file the index would read: a name qa reads (``is_document_name``), not hidden (no part starts with ".";
     uploads write hidden temporary files first)."""
     try:
         relative = path.relative_to(docs_dir)
     except ValueError:
         return False
     hidden = any(part.startswith(".") for part in relative.parts)
-    return not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES
+    return not hidden and is_document_name(path.name)
 
 
 class DocsWatch:

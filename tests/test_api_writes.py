@@ -194,7 +194,8 @@ def test_hostile_names_write_nothing_outside_the_docs_folder(
     ("name", "data", "status"),
     [
         ("program.exe", b"MZ\x90\x00 binary", 415),
-        ("notes", b"no suffix at all", 415),
+        ("program", b"\x7fELF\x02\x01\x00 machine code", 415),
+        ("configure", b"#!/bin/sh\necho hi\n", 415),
         ("fake.pdf", b"just text pretending", 415),
         ("fake.docx", b"not a zip", 415),
         ("binary.txt", b"text\x00with NUL bytes", 415),

@@ -249,6 +249,9 @@ _BAD_FILES: list[tuple[str, bytes, type[UnreadableDocument]]] = [
     ("empty-body.docx", _docx_bytes("Title only", []), UnreadableDocument),
     ("sheet.rtf", b"{\\rtf1 hello}", UnsupportedFileType),
     ("Makefile", b"all:\n\techo hi\n", UnsupportedFileType),
+    ("configure", b"#!/bin/sh\necho configuring\n", UnsupportedFileType),
+    ("ls.1", b'.\\" Copyright\n.TH LS 1\n.SH NAME\nls \\- list\n', UnsupportedFileType),
+    ("program", b"\x7fELF\x02\x01\x01\x00\x00\x00 machine code", UnsupportedFileType),
     # Corrupt content inside a valid container: the library's own error must be wrapped.
     (
         "badxml.docx",
@@ -274,8 +277,8 @@ def test_bad_file_raises_unreadable_document_with_reason(
 def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> None:
     names = [
         "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "sub/g.TXT", "k.rst",
-        "l.markdown", "m.adoc", "n.xhtml",
-        "h.rtf", "i.doc", "README", ".hidden.txt", ".git/config.md", "sub/.cache/j.md",
+        "l.markdown", "m.adoc", "n.xhtml", "COPYING", "GPL-3", "Apache-2.0",
+        "h.rtf", "i.doc", "Makefile", "o.py", ".hidden.txt", ".git/config.md", "sub/.cache/j.md",
     ]  # fmt: skip
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -283,9 +286,21 @@ def test_iter_document_paths_skips_hidden_and_unsupported(tmp_path: Path) -> Non
     (tmp_path / "folder.txt").mkdir()  # a directory with a document-like name
     found = [p.relative_to(tmp_path).as_posix() for p in iter_document_paths(tmp_path)]
     assert found == [
-        "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx", "k.rst", "l.markdown", "m.adoc",
-        "n.xhtml", "sub/g.TXT",
+        "Apache-2.0", "COPYING", "GPL-3", "a.txt", "b.md", "c.html", "d.htm", "e.pdf", "f.docx",
+        "k.rst", "l.markdown", "m.adoc", "n.xhtml", "sub/g.TXT",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["COPYING", "GPL-3", "Apache-2.0", "LGPL-2.1", "docs/README"])
+def test_a_text_named_with_no_type_is_read_as_plain_text(tmp_path: Path, name: str) -> None:
+    """Licences, READMEs and change logs are often named with no type, or with a version after
+    the last dot; they are plain text, read exactly as a .txt file is."""
+    text = "                    GNU GENERAL PUBLIC LICENSE\n                       Version 3\n\n"
+    text += "  Everyone is permitted to copy and distribute verbatim copies\nof this licence.\n"
+    document = _load(tmp_path, name, text.encode("utf-8"))
+    assert document.text == text
+    assert document.title == "GNU GENERAL PUBLIC LICENSE"
+    assert document.source == name
 
 
 def test_doc_id_is_stable_per_source_and_survives_edits(tmp_path: Path) -> None:

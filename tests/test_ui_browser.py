@@ -201,6 +201,27 @@ def test_uploaded_document_is_cited_then_deleted(desktop: Watched, tmp_path: Pat
     assert "Brixton lighthouse library" not in page.locator("#qa-documents").inner_text()
 
 
+def test_a_text_named_with_no_type_is_added_and_a_program_refused_with_its_reason(
+    desktop: Watched, tmp_path: Path
+) -> None:
+    """The picker takes any file; the library decides, file by file, and says why it refuses."""
+    page = desktop.page
+    notice = tmp_path / "NOTICE"
+    notice.write_text("Harbour ferry notice\n\nThe Quayside ferry sails hourly from Pier 9.\n")
+    program = tmp_path / "ferry-tool.exe"
+    program.write_bytes(b"MZ\x90\x00 machine code")
+
+    report = _upload(page, [notice, program])
+    assert "added" in report and "NOTICE" in report
+    assert "rejected" in report and "ferry-tool.exe (unsupported file type .exe" in report
+    assert "Harbour ferry notice" in page.locator("#qa-documents").inner_text()
+
+    page.locator("#qa-delete-choice input").click()
+    page.get_by_role("option", name="Harbour ferry notice").click()
+    page.locator("#qa-delete").click()
+    page.locator("#qa-outcome .qa-message", has_text="Deleted").wait_for(timeout=UPLOAD_TIMEOUT_MS)
+
+
 def test_hostile_document_runs_nothing_and_loads_nothing(
     desktop: Watched, server: LiveServer, tmp_path: Path
 ) -> None:

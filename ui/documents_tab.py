@@ -14,7 +14,7 @@ import gradio as gr
 
 from qa.access import NO_TOKEN_REMOTE, token_required, write_refusal, writes_possible
 from qa.app import QAApp
-from qa.documents import SUPPORTED_LIST, SUPPORTED_SUFFIXES
+from qa.documents import SUPPORTED_LIST
 from qa.errors import QAError
 from ui import render
 from ui.gradio_guard import uploaded_file
@@ -153,10 +153,13 @@ def build_documents_tab(blocks: gr.Blocks, qa: QAApp) -> None:
         visible=token_required(settings),
         elem_id="qa-token",
     )
+    # Any file may be chosen: the library checks each by name and content and reports the ones
+    # it refuses with their reasons, keeping the rest (a picker filtered by suffix could not
+    # offer texts named with no type, as licences and READMEs are: "COPYING", "GPL-3").
     files = gr.File(
-        label=f"Add documents ({SUPPORTED_LIST}; several at once)",
+        label=f"Add documents ({SUPPORTED_LIST}, or plain text named with no type; several at once)",
         file_count="multiple",
-        file_types=sorted(SUPPORTED_SUFFIXES),
+        file_types=None,
         type="filepath",
         elem_id="qa-upload",
         interactive=enabled,
