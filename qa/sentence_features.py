@@ -85,6 +85,16 @@ _DEFINITION_QUESTION = re.compile(
     r")\s*\??\s*$",
     re.IGNORECASE,
 )
+# Where the place of a "what is X" question is named after X ("what is a list in CMake"): the
+# thing to define is X; the place is what the whole collection is about.
+_PLACE_QUALIFIER = re.compile(r"\s+(?:in|on|within)\s+\S+(?:\s+\S+)?\Z", re.IGNORECASE)
+# A sentence naming the thing after describing it: "Such padding blocks are called redzones.",
+# "a file known as the manifest".
+_NAMING = re.compile(
+    r"\b(?:(?:is|are|was|were)\s+)?(?:called|known\s+as|termed|referred\s+to\s+as)\s+",
+    re.IGNORECASE,
+)
+_NAMED_WITHIN = 60  # characters after the naming words read for the name
 _COPULA = re.compile(
     r"\b(?:is|are|was|were|means|mean|refers?\s+to|denotes?|stands?\s+for|describes?|"
     r"is\s+called|are\s+called|is\s+defined\s+as)\b",
@@ -138,14 +148,22 @@ def definition_focus(question: str) -> frozenset[str]:
     if not match:
         return frozenset()
     focus = next(group for group in match.groups() if group)
+    if match.group("a"):
+        focus = _PLACE_QUALIFIER.sub("", focus) or focus
     return frozenset(bm25_tokenize(focus))
 
 
 def defines(sentence: str, focus: frozenset[str]) -> bool:
     """Whether ``sentence`` reads as a definition of ``focus``: the focus words, then a copula
-    ("is", "means", "refers to", ...) early in the sentence."""
+    ("is", "means", "refers to", ...) early in the sentence; or naming words ("are called",
+    "known as") right before the focus words."""
     if not focus:
         return False
+    naming = _NAMING.search(sentence)
+    if naming:  # the focus words are the first words named
+        named = bm25_tokenize(sentence[naming.end() : naming.end() + _NAMED_WITHIN])
+        if focus <= set(named[: len(focus)]):
+            return True
     copula = _COPULA.search(sentence)
     if copula is None or copula.start() > 0.6 * len(sentence) + 20:
         return False

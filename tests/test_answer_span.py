@@ -24,6 +24,7 @@ from qa.sentence_features import (
     SENTENCE_FEATURES,
     asks_yes_or_no,
     definition_focus,
+    defines,
     negates,
 )
 
@@ -523,8 +524,26 @@ def test_a_sentence_says_no_by_negating_or_restricting(sentence: str, says_no: b
         ("What does the licence mean by Source Code?", {"sourc", "code"}),
         ("How does the agreement define a Derivative Work?", {"deriv", "work"}),
         ("Under the licence, who counts as a Contributor?", {"contributor"}),
+        ("What is a redzone in Valgrind?", {"redzon"}),  # the place is not what is defined
+        ("What does a version ending in +b1 mean?", {"version", "end", "b1"}),
         ("How do I sort lines by their length?", set()),
     ],
 )
 def test_a_definition_question_names_what_it_asks_to_define(question: str, focus: set[str]) -> None:
     assert definition_focus(question) == focus
+
+
+@pytest.mark.parametrize(
+    ("sentence", "is_definition"),
+    [
+        ("A redzone is a padding block around each heap block.", True),
+        ("Such padding blocks are called redzones.", True),
+        ("These blocks, known as redzones, are checked on every access.", True),
+        ("It is called from main with a redzone of its own.", False),
+        ("Increasing the size makes overruns easier to detect than a redzone would.", False),
+    ],
+)
+def test_a_definition_names_its_term_before_a_copula_or_after_naming_words(
+    sentence: str, is_definition: bool
+) -> None:
+    assert defines(sentence, definition_focus("What is a redzone?")) is is_definition
