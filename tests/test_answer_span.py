@@ -23,8 +23,8 @@ from qa.sentence_features import (
     MAX_ANSWER_CHARS,
     SENTENCE_FEATURES,
     asks_yes_or_no,
-    definition_focus,
     defines,
+    definition_focus,
     negates,
 )
 
