@@ -101,6 +101,11 @@ _INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bra
 # A reStructuredText role before the text it marks (":func:`exec` with them ...").
 _RST_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)*:(?=`)")
 # "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
+# Words that open a definition's text when its term stands on the line above, as licences and
+# statutes set them ('1.1. "Contributor"' over "means each individual ...").
+_DEFINING = r"(?:means|shall\s+mean|refers\s+to|has\s+the\s+meaning)"
+_DEFINING_WORDS = re.compile(_DEFINING + r"\b")
+_ENDS_DEFINING = re.compile(r"\b" + _DEFINING + r"\s*\Z")  # '"X" means' over its items
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
 _TILDE_RULE_SHARE = 0.8  # ... and the rule runs most of the title's width
@@ -447,6 +452,8 @@ def _continues(
         return code_before and code_now and len(group) < 200  # a code block runs on
     if _MARKDOWN_HEADING.match(body):
         return False
+    if _DEFINING_WORDS.match(body) and not ENDS_SENTENCE.search(before):
+        return True  # a term over the words that define it: '1.1. "Contributor"' over "means ..."
     if starts_item(body) and not _ends_on_a_numeral(before, body):
         return False
     if _under_item_text(text, group, line):
@@ -719,6 +726,7 @@ def _is_label(block: str) -> bool:
         len(block) <= _HEADING_MAX_CHARS
         and not ENDS_SENTENCE.search(without_footnote_marks(block.rstrip("¶#")))
         and not introduces(block)
+        and not _ENDS_DEFINING.search(block)
         and not _is_clause(block)
         and not _INNER_SENTENCE_END.search(block)
         and not _PRICE_PER_PERIOD.search(block)

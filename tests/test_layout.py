@@ -1002,3 +1002,48 @@ def test_an_item_whose_wrapped_lines_start_left_of_its_marker_reads_whole() -> N
         "LIST_ITEM",
         item.strip(),
     )
+
+
+def test_a_term_over_the_words_that_define_it_is_one_sentence() -> None:
+    # As some licences set their definitions: the numbered term on a line of its own, its
+    # definition indented under it, opening with "means", in a text wrapped at 72 columns.
+    boatwright = (
+        '1.1. "Boatwright"\n'
+        "    means each individual or legal entity that creates, contributes to\n"
+        "    the creation of, or owns Covered Vessels."
+    )
+    contribution = '1.3. "Contribution"\n    means Covered Vessels of a particular Boatwright.'
+    grants = (
+        "Each Boatwright hereby grants You a world-wide, royalty-free,\n"
+        "non-exclusive license to use, reproduce, make available, modify,\n"
+        "display, perform, distribute, and otherwise exploit its Contributions."
+    )
+    version = (
+        '1.2. "Boatwright Version"\n'
+        "    means the combination of the Contributions of others (if any) used\n"
+        "    by a Boatwright and that particular Boatwright's Contribution."
+    )
+    lead_in = '1.4. "Incompatible"\n    means'  # over its items: it introduces them
+    item = "    (a) that the initial Boatwright has attached the notice in Exhibit B."
+    text = "\n\n".join(
+        [
+            "1. Definitions\n--------------",
+            boatwright,
+            version,
+            contribution,
+            lead_in,
+            item,
+            "2.1. Grants",
+            grants,
+        ]
+    )
+    assert units(text) == [
+        ("HEADING", "1. Definitions\n--------------"),
+        ("PROSE", boatwright),
+        ("PROSE", version),
+        ("PROSE", contribution),
+        ("PROSE", lead_in),
+        ("LIST_ITEM", item.strip()),
+        ("HEADING", "2.1. Grants"),
+        ("PROSE", grants),
+    ]
