@@ -19,7 +19,7 @@ from qa.text import STOPWORDS, introduces
 
 # Bump when the splitting rules, the way a format is read into text, or the words BM25 indexes
 # (``qa.text.bm25_tokenize``) change: stored passages then no longer match and are rebuilt.
-CHUNKER_VERSION = 77
+CHUNKER_VERSION = 78
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -31,10 +31,12 @@ _WHITESPACE = re.compile(r"\s")
 _LINE = re.compile(r"[^\n]+")
 _LIST_NUMBER = re.compile(r"\s*\d{1,3}")
 # What numbers a block (a list item, a section's definition) when it opens it: "iv.", "1.1.",
-# "Section 2.".
+# "Section 2.", "b.".
 # Inside a wrapped paragraph a line may start with a cross-reference ending a sentence
 # ("... listed in section\n9.1.2. However, ..."), so only the block's first line counts.
-_BLOCK_NUMBER = re.compile(rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL}|{DESIGNATION})")
+_BLOCK_NUMBER = re.compile(
+    rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL}|{DESIGNATION}|[a-uw-z])"
+)
 _ABBREVIATIONS = {
     "mr",
     "mrs",

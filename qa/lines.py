@@ -17,12 +17,13 @@ DESIGNATION = r"(?:[A-Z][A-Za-z]+[ \t]+|§{1,2}[ \t]*)(?:\d{1,3}(?:\.\d{1,3})*|[
 _ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
 _NOTE_NUMBER = r"(?:\[\d{1,3}\]|\(\d{1,3}\))"  # "[3]" or "(3)"
 _CITATION = re.compile(rf"{_NOTE_NUMBER}\s+[a-z]")
-# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "(iv)" or "iv.", a footnote's, a
-# reference's or a subsection's "[3]" or "(3)" (not before a word in lower case: "[2] and ..."
-# is a citation a wrapped sentence goes on with); not "a." (a wrapped line may start with an
-# initial or an abbreviation's last letter).
+# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "a." (as licences letter their
+# clauses; not before a number, "p. 12", nor "v." between parties), "(iv)" or "iv.", a
+# footnote's, a reference's or a subsection's "[3]" or "(3)" (not before a word in lower case:
+# "[2] and ..." is a citation a wrapped sentence goes on with); not "A." (a wrapped line may
+# start with a name's initial).
 _BULLET = re.compile(
-    r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)"
+    r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)|[a-uw-z]\.(?!\s+\d)"
     rf"|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
 )
 PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")

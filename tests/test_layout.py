@@ -1047,3 +1047,26 @@ def test_a_term_over_the_words_that_define_it_is_one_sentence() -> None:
         ("HEADING", "2.1. Grants"),
         ("PROSE", grants),
     ]
+
+
+def test_items_lettered_a_b_c_read_whole_with_their_marks() -> None:
+    # As Creative Commons licences set their clauses: "a." items, wrapped under their text.
+    first = (
+        " a. No trademark or patent rights held by the Harbour Master are waived,\n"
+        "    abandoned, surrendered, licensed or otherwise affected by this\n"
+        "    document."
+    )
+    second = (
+        " b. The Harbour Master offers the Berth as-is and makes no representations\n"
+        "    or warranties of any kind concerning the Berth, express, implied,\n"
+        "    statutory or otherwise."
+    )
+    text = f"4. Limitations and Disclaimers.\n\n{first}\n{second}\n"
+    assert units(text)[1:] == [("LIST_ITEM", first.strip()), ("LIST_ITEM", second.strip())]
+    # A letter and a full stop before a number, or a "v." between parties, open no item.
+    wrapped = (
+        "The rule was first set out in Harbour Board against Quayside Holdings, reported at\n"
+        "p. 12 of the second volume, and followed in Harbour Board\n"
+        "v. Jones, where the court read it narrowly.\n"
+    )
+    assert {kind for kind, _ in units(wrapped)} == {"PROSE"}
