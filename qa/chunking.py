@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from qa.layout import Block, Kind, blocks, contents_end, heading_text
-from qa.lines import DESIGNATION, ROMAN_NUMERAL, past_quote_mark
+from qa.lines import DESIGNATION, LETTER, ROMAN_NUMERAL, past_quote_mark
 from qa.text import STOPWORDS, introduces
 
 # Bump when the splitting rules, the way a format is read into text, or the words BM25 indexes
 # (``qa.text.bm25_tokenize``) change: stored passages then no longer match and are rebuilt.
-CHUNKER_VERSION = 78
+CHUNKER_VERSION = 80
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
@@ -35,7 +35,7 @@ _LIST_NUMBER = re.compile(r"\s*\d{1,3}")
 # Inside a wrapped paragraph a line may start with a cross-reference ending a sentence
 # ("... listed in section\n9.1.2. However, ..."), so only the block's first line counts.
 _BLOCK_NUMBER = re.compile(
-    rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL}|{DESIGNATION}|[a-uw-z])"
+    rf"\s*(?:\d{{1,3}}(?:\.\d{{1,3}})+|{ROMAN_NUMERAL}|{DESIGNATION}|{LETTER})"
 )
 _ABBREVIATIONS = {
     "mr",

@@ -24,6 +24,7 @@ from qa.lines import (
     DESIGNATION,
     ENDS_SENTENCE,
     Line,
+    capital_item_letter,
     is_blank,
     item_text_offset,
     lines_of,
@@ -31,10 +32,10 @@ from qa.lines import (
     plain_word_share,
     starts_citation,
     starts_item,
-    starts_roman_item,
+    starts_word_item,
     unquoted,
 )
-from qa.text import introduces, without_footnote_marks
+from qa.text import STOPWORDS, introduces, without_footnote_marks
 from qa.wrap_widths import line_wrap_widths
 
 # A line ending well short of the wrap width ends its paragraph; one this close to it was wrapped.
@@ -111,6 +112,7 @@ _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
 _TILDE_RULE_SHARE = 0.8  # ... and the rule runs most of the title's width
 # A line naming a part of the text and nothing else ("CHAPTER I.", "Section 3.") is its heading.
 _DESIGNATION_LINE = re.compile(rf"{DESIGNATION}\.?")
+_SECTION_TITLE_WORDS = 10
 _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 # "## Title" (Markdown) or "== Title" (AsciiDoc; its "= Title" reads as a label anyway).
@@ -178,6 +180,7 @@ def blocks(text: str) -> list[Block]:
     lines = unquoted(text, lines_of(text))
     widths = line_wrap_widths(text, lines)
     table_rows = aligned_rows(text, lines)
+    capital_items = _lettered_in_order(text, lines)
     joined = _headed_as_markdown(text, lines) or _marked_up_as_rst(text, lines)
     listed = entries(text, lines)
     owner = [-1] * len(lines)  # the innermost entry each line belongs to
@@ -192,7 +195,7 @@ def blocks(text: str) -> list[Block]:
 
     def close(kind: Kind | None = None) -> None:
         if group:
-            found_kind = kind or _kind(text, group, table_rows)
+            found_kind = kind or _kind(text, group, table_rows, capital_items)
             start = group[0].start
             if current >= 0 and kind is None:
                 entry = listed[current]
@@ -265,7 +268,7 @@ def blocks(text: str) -> list[Block]:
             line = Line(entry.body_start, line.end, entry.body_indent)  # an inline description
         elif group and (
             owner[index] != current
-            or not _continues(text, group, line, widths[index], table_rows, joined)
+            or not _continues(text, group, line, widths[index], table_rows, capital_items, joined)
         ):
             close()
         current = owner[index]
@@ -277,6 +280,30 @@ def blocks(text: str) -> list[Block]:
     close(Kind.CODE if fenced else None)
     indents = {line.start: line.indent for line in lines}
     return _displays(text, _numbered_headings(text, found, indents), indents, directives)
+
+
+def _lettered_in_order(text: str, lines: list[Line]) -> frozenset[int]:
+    """Where the lines stand that open items lettered in capitals in order ("A. Use in the
+    Title Page ...", "B. List on ...", as the GNU Free Documentation License letters them): a
+    run from "A." at one indent, each next letter after the one before. A capital and a full
+    stop also open a line with a name's initial ("B. Harris, Improved Arcfour Modes ..."),
+    which no run from "A." holds."""
+    found: set[int] = set()
+    runs: dict[int, tuple[str, list[int]]] = {}  # indent -> last letter, starts of the run
+    for line in lines:
+        letter = capital_item_letter(line.text(text).strip())
+        if letter is None:
+            continue
+        last, starts = runs.get(line.indent, ("", []))
+        if letter == "A":
+            runs[line.indent] = ("A", [line.start])
+        elif last and ord(letter) == ord(last) + 1:
+            starts.append(line.start)
+            runs[line.indent] = (letter, starts)
+            found.update(starts)
+        else:
+            runs.pop(line.indent, None)
+    return frozenset(found)
 
 
 def _comment_end(text: str, lines: list[Line], first: int, closing: list[int]) -> int:
@@ -382,15 +409,41 @@ def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -
         if block.kind != Kind.LIST_ITEM or after.kind != Kind.PROSE:
             continue
         title = _SECTION_NUMBER.fullmatch(text[block.start : block.end])
-        if (
-            title
-            and _is_label(title["title"])
-            and text.count("\n", block.end, after.start) >= 2
-            and indents.get(block.start) == 0
-            and indents.get(after.start, 0) > 0
+        if not title or text.count("\n", block.end, after.start) < 2:
+            continue
+        indented_under = indents.get(block.start) == 0 and indents.get(after.start, 0) > 0
+        if (_is_label(title["title"]) and indented_under) or (
+            _is_section_title(title["title"]) and not _follows_an_item(text, found, index)
         ):
             found[index] = replace(block, kind=Kind.HEADING)
     return found
+
+
+def _is_section_title(title: str) -> bool:
+    """Whether a numbered line's words title a section, as licences title theirs ("Conveying
+    Verbatim Copies.", "GRANT OF RIGHTS"): a few words, each but the small ones ("of", "from")
+    capitalised, a full stop at most after them, and no marks of a statement or a byline
+    (",", ":", ";", "#": "2. Lisa March 30, 2016 at 11:34 am #" heads a comment)."""
+    if any(mark in title for mark in ",:;#"):
+        return False
+    words = title.rstrip(".").split()
+    named = [w for w in words if w.lower() not in STOPWORDS and any(c.isalpha() for c in w)]
+    return (
+        0 < len(words) <= _SECTION_TITLE_WORDS
+        and bool(named)
+        and all(w[:1].isupper() for w in named)
+        and not ENDS_SENTENCE.search(title.rstrip("."))
+    )
+
+
+def _follows_an_item(text: str, found: list[Block], index: int) -> bool:
+    """Whether the block before ``found[index]`` is a numbered item: numbered lines one after
+    another are a list's items; a section's title follows the section before, its text or the
+    items of another kind ("a)", "-") in it."""
+    if index == 0 or found[index - 1].kind != Kind.LIST_ITEM:
+        return False
+    before = found[index - 1]
+    return _SECTION_NUMBER.match(text, before.start, before.end) is not None
 
 
 def _displays(
@@ -430,6 +483,7 @@ def _continues(
     line: Line,
     width: int | None,
     table_rows: frozenset[int],
+    capital_items: frozenset[int] = frozenset(),
     joined: bool = False,
 ) -> bool:
     """Whether ``line`` belongs to the block of ``group`` (a wrap or a block of like lines).
@@ -454,7 +508,8 @@ def _continues(
         return False
     if _DEFINING_WORDS.match(body) and not ENDS_SENTENCE.search(before):
         return True  # a term over the words that define it: '1.1. "Contributor"' over "means ..."
-    if starts_item(body) and not _ends_on_a_numeral(before, body):
+    opens_item = starts_item(body) or line.start in capital_items
+    if opens_item and not _ends_on_a_numeral(before, body):
         return False
     if _under_item_text(text, group, line):
         return True  # the item's next sentence, at the column its text started in
@@ -618,11 +673,11 @@ def _alike(before: str, body: str) -> bool:
 
 
 def _ends_on_a_numeral(before: str, body: str) -> bool:
-    """Whether a line that opens with a Roman numeral ("vi. The next ...") goes on with the
-    sentence of the line before, which stops mid-sentence ("... edit it with"): the numeral is
-    that sentence's last word, not an item's number. An item follows a line that ends a
-    sentence, a clause or a lead-in."""
-    return starts_roman_item(body) and not before.rstrip().endswith((":", ";", ",", ".", "!", "?"))
+    """Whether a line that opens with a Roman numeral or a letter ("vi. The next ...", "a. The
+    next ...") goes on with the sentence of the line before, which stops mid-sentence ("... edit
+    it with"): the numeral is that sentence's last word, not an item's number. An item follows
+    a line that ends a sentence, a clause or a lead-in."""
+    return starts_word_item(body) and not before.rstrip().endswith((":", ";", ",", ".", "!", "?"))
 
 
 def _wraps_into(text: str, group: list[Line], line: Line, width: int | None) -> bool:
@@ -650,7 +705,12 @@ def _is_table_row(body: str) -> bool:
     return bars or body.count(" | ") >= 2 or body.count("\t") >= 2
 
 
-def _kind(text: str, group: list[Line], table_rows: frozenset[int]) -> Kind:
+def _kind(
+    text: str,
+    group: list[Line],
+    table_rows: frozenset[int],
+    capital_items: frozenset[int] = frozenset(),
+) -> Kind:
     first = group[0].text(text).strip()
     directive = _rst_directive(first)
     if directive is not None and directive.group("name") in _VERSION_NOTES:
@@ -663,7 +723,7 @@ def _kind(text: str, group: list[Line], table_rows: frozenset[int]) -> Kind:
         return Kind.CODE
     if _only_images(text[group[0].start : group[-1].end]):
         return Kind.CODE  # a README's badges: markup, never an answer
-    if starts_item(first):
+    if starts_item(first) or group[0].start in capital_items:
         return Kind.LIST_ITEM
     if len(group) == 1 and _DESIGNATION_LINE.fullmatch(first):
         return Kind.HEADING

@@ -14,14 +14,23 @@ ROMAN_NUMERAL = (
 )
 # A part of a text named by a word and its number: "Section 1", "ARTICLE IV", "Rule 3.2", "§ 12".
 DESIGNATION = r"(?:[A-Z][A-Za-z]+[ \t]+|§{1,2}[ \t]*)(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6})"
-_ROMAN_ITEM = re.compile(rf"{ROMAN_NUMERAL}\.\s+\S")
+# A letter numbering an item ("a.", "B."); not "v." between parties, nor "I.", "V." and "X.",
+# Roman numerals as often as letters.
+LETTER = r"[a-uw-zA-HJ-UWYZ]"
+# A capital letter numbering an item ("B. List on the Title Page ..."), which may as well be a
+# name's initial ("B. Harris, Improved Arcfour Modes ..."): the layout reads it as an item only
+# in a run lettered in order from "A." (``qa.layout``).
+_CAPITAL_ITEM = re.compile(r"(?P<letter>[A-Z])\.\s+\S")
+# An item's mark that is also a word a sentence may end on: "vi.", "a." ("... as in a."), or
+# a name's initial ("... written by\nJ. Smith").
+_WORD_ITEM = re.compile(rf"(?:{ROMAN_NUMERAL}|{LETTER})\.\s+\S")
 _NOTE_NUMBER = r"(?:\[\d{1,3}\]|\(\d{1,3}\))"  # "[3]" or "(3)"
 _CITATION = re.compile(rf"{_NOTE_NUMBER}\s+[a-z]")
 # A list marker: a bullet, "1." or "1)", "a)" or "(a)", "a." (as licences letter their
-# clauses; not before a number, "p. 12", nor "v." between parties), "(iv)" or "iv.", a
+# clauses; not before a number, "p. 12"; where the line before stops mid-sentence, the layout
+# reads the letter as that sentence's last word), "(iv)" or "iv.", a
 # footnote's, a reference's or a subsection's "[3]" or "(3)" (not before a word in lower case:
-# "[2] and ..." is a citation a wrapped sentence goes on with); not "A." (a wrapped line may
-# start with a name's initial).
+# "[2] and ..." is a citation a wrapped sentence goes on with).
 _BULLET = re.compile(
     r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)|[a-uw-z]\.(?!\s+\d)"
     rf"|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
@@ -190,9 +199,10 @@ def _symbol_share(line: str) -> float:
     return sum(c in _CODE_CHARS for c in visible) / len(visible) if visible else 0.0
 
 
-def starts_roman_item(body: str) -> bool:
-    """Whether a line's text starts with a Roman numeral numbering it ("iv. the right to ...")."""
-    return bool(_ROMAN_ITEM.match(body))
+def starts_word_item(body: str) -> bool:
+    """Whether a line's text starts with a Roman numeral or a letter numbering it ("iv. the
+    right to ...", "b. to create ..."), which may also be a sentence's last word."""
+    return bool(_WORD_ITEM.match(body))
 
 
 def starts_citation(body: str) -> bool:
@@ -207,6 +217,13 @@ def starts_item(body: str) -> bool:
 
 
 def item_text_offset(body: str) -> int:
-    """Where the text after a line's list marker starts ("* `node`: ..." -> 2), 0 if none."""
-    marker = _BULLET.match(body)
+    """Where the text after a line's list marker starts ("* `node`: ..." -> 2, "B. List ..."
+    -> 3), 0 if none."""
+    marker = _BULLET.match(body) or _CAPITAL_ITEM.match(body)
     return marker.end() - 1 if marker else 0
+
+
+def capital_item_letter(body: str) -> str | None:
+    """The capital letter a line's text opens with as an item's mark ("B. List ..." -> "B")."""
+    marker = _CAPITAL_ITEM.match(body)
+    return marker["letter"] if marker else None

@@ -1070,3 +1070,71 @@ def test_items_lettered_a_b_c_read_whole_with_their_marks() -> None:
         "v. Jones, where the court read it narrowly.\n"
     )
     assert {kind for kind, _ in units(wrapped)} == {"PROSE"}
+
+
+def test_numbered_section_titles_of_a_licence_are_headings() -> None:
+    # As the GNU licences title their sections: indented like the paragraphs under them.
+    text = (
+        "  This licence sets out how the harbour's charts may be copied and\n"
+        "shared by anyone who sails with them.\n\n"
+        "  0. Definitions.\n\n"
+        '  "The Charts" refers to every chart the harbour publishes under\n'
+        "this licence.\n\n"
+        "  1. Conveying Verbatim Copies.\n\n"
+        "  You may convey verbatim copies of the Charts as you receive them,\n"
+        "in any medium.\n\n"
+        "  2. Lisa March 30, 2016 at 11:34 am #\n\n"
+        "  A reader's comment, set out as a numbered reply to the licence.\n"
+    )
+    found = units(text)
+    assert ("HEADING", "0. Definitions.") in found
+    assert ("HEADING", "1. Conveying Verbatim Copies.") in found
+    assert ("LIST_ITEM", "2. Lisa March 30, 2016 at 11:34 am #") in found  # a byline
+    # Numbered lines one after another are a list's items, though each is a short title.
+    steps = "Before sailing:\n\n1. Check The Tides\n\n2. Read The Charts\n\nThen cast off.\n"
+    assert [kind for kind, _ in units(steps)] == ["PROSE", "LIST_ITEM", "LIST_ITEM", "PROSE"]
+
+
+def test_a_sentence_ending_on_a_letter_is_no_item_where_a_wrap_breaks_it() -> None:
+    text = (
+        "The harbour's chart of moorings marks each berth with a letter, and\n"
+        "the pilot boats always tie up at berth\n"
+        "a. The ferries use the berths further along the quay.\n"
+    )
+    assert [kind for kind, _ in units(text)] == ["PROSE", "PROSE"]
+
+
+def test_items_lettered_in_capitals_read_whole_where_they_run_in_order() -> None:
+    # As the GNU Free Documentation License letters what a modified version must do.
+    items = [
+        "A. Use in the Title Page (and on the covers, if any) a title distinct\n"
+        "   from that of the Chart, and from those of previous versions.",
+        "B. List on the Title Page, as authors, one or more persons or entities\n"
+        "   responsible for authorship of the modifications in the Modified\n"
+        "   Chart.",
+        "C. State on the Title page the name of the publisher of the\n"
+        "   Modified Chart, as the publisher.",
+    ]
+    text = "In addition, you must do these things in the Modified Chart:\n\n" + "\n".join(items)
+    assert units(text)[1:] == [("LIST_ITEM", item) for item in items]
+    # A name's initial opens a line too: references by author are no lettered items.
+    references = (
+        "     S. Lehtinen and C. Lonvick, The Secure Shell (SSH) Protocol Assigned\n"
+        "        Numbers, RFC 4250, January 2006.\n\n"
+        "     T. Ylonen and C. Lonvick, The Secure Shell (SSH) Protocol Architecture,\n"
+        "        RFC 4251, January 2006.\n"
+    )
+    assert {kind for kind, _ in units(references)} == {"PROSE"}
+
+
+def test_a_question_marked_q_reads_whole() -> None:
+    text = (
+        "Q. I upgraded my system to the testing distribution and now my /etc/issue\n"
+        'says "trixie/sid".\n\n'
+        "A. That would be nice, but it is not possible because of the way the\n"
+        "testing distribution works.\n"
+    )
+    assert [reading_text(t) for _, t in units(text)] == [
+        'Q. I upgraded my system to the testing distribution and now my /etc/issue says "trixie/sid".',
+        "A. That would be nice, but it is not possible because of the way the testing distribution works.",
+    ]
