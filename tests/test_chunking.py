@@ -135,6 +135,11 @@ def test_closing_quote_stays_with_its_sentence() -> None:
 def test_abbreviations_do_not_end_a_sentence() -> None:
     text = "Sir Michael Wilshaw met Dr. Smith and Mr. Jones. They agreed."
     assert _sentences(text) == ["Sir Michael Wilshaw met Dr. Smith and Mr. Jones.", "They agreed."]
+    written_without_stops = "It runs much slower (eg. 20 to 30 times) than natively. It works."
+    assert _sentences(written_without_stops) == [
+        "It runs much slower (eg. 20 to 30 times) than natively.",
+        "It works.",
+    ]
 
 
 def test_an_abbreviation_before_a_number_does_not_end_a_sentence() -> None:
