@@ -101,18 +101,18 @@ _ATX_HEADING = re.compile(r"#{1,6}\s+\S")  # "## Options", Markdown's heading
 _INLINE_OPENERS = "[`*_("  # Markdown's link, code and emphasis marks, and a bracket
 # A reStructuredText role before the text it marks (":func:`exec` with them ...").
 _RST_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)*:(?=`)")
-# "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 # Words that open a definition's text when its term stands on the line above, as licences and
 # statutes set them ('1.1. "Contributor"' over "means each individual ...").
 _DEFINING = r"(?:means|shall\s+mean|refers\s+to|has\s+the\s+meaning)"
 _DEFINING_WORDS = re.compile(_DEFINING + r"\b")
 _ENDS_DEFINING = re.compile(r"\b" + _DEFINING + r"\s*\Z")  # '"X" means' over its items
+# "xsltlocale - Locale handling": a name, a dash, what it is (a line of a list of modules).
 _NAMED_LINE = re.compile(r"[\w./]\S*\s+[-–—]\s+\S")
 _MIN_TILDE_RULE = 4  # tildes under a title: fewer open a Markdown fence
 _TILDE_RULE_SHARE = 0.8  # ... and the rule runs most of the title's width
 # A line naming a part of the text and nothing else ("CHAPTER I.", "Section 3.") is its heading.
 _DESIGNATION_LINE = re.compile(rf"{DESIGNATION}\.?")
-_SECTION_TITLE_WORDS = 10
+_SECTION_TITLE_WORDS = 10  # at most, in a numbered section's title ("4. Combined Works.")
 _SECTION_NUMBER = re.compile(r"\d{1,3}\.[ \t]+(?P<title>\S[^\n]*)")
 _UNDERLINE = re.compile(r"(?:=+|-+|~+|\*+|\^+)")
 # "## Title" (Markdown) or "== Title" (AsciiDoc; its "= Title" reads as a label anyway).
