@@ -406,17 +406,24 @@ def _numbered_headings(text: str, found: list[Block], indents: dict[int, int]) -
     sections. An item of a list is followed by text at its own depth, or is indented itself (a
     comment thread's "  2. Lisa March 30, 2016 at 11:34 am" over the comment)."""
     for index, (block, after) in enumerate(pairwise(found)):
-        if block.kind != Kind.LIST_ITEM or after.kind != Kind.PROSE:
+        if block.kind != Kind.LIST_ITEM or after.kind not in (Kind.PROSE, Kind.LIST_ITEM):
             continue
         title = _SECTION_NUMBER.fullmatch(text[block.start : block.end])
         if not title or text.count("\n", block.end, after.start) < 2:
             continue
+        under = after.kind == Kind.PROSE or not _numbered(text, after)  # text, or "a." items
         indented_under = indents.get(block.start) == 0 and indents.get(after.start, 0) > 0
-        if (_is_label(title["title"]) and indented_under) or (
-            _is_section_title(title["title"]) and not _follows_an_item(text, found, index)
+        if (_is_label(title["title"]) and indented_under and after.kind == Kind.PROSE) or (
+            _is_section_title(title["title"]) and under and not _follows_an_item(text, found, index)
         ):
             found[index] = replace(block, kind=Kind.HEADING)
     return found
+
+
+def _numbered(text: str, block: Block) -> bool:
+    """Whether a block opens with a number and a full stop ("2. ..."), as a list's items and
+    sections' titles do."""
+    return _SECTION_NUMBER.match(text, block.start, block.end) is not None
 
 
 def _is_section_title(title: str) -> bool:
@@ -437,13 +444,14 @@ def _is_section_title(title: str) -> bool:
 
 
 def _follows_an_item(text: str, found: list[Block], index: int) -> bool:
-    """Whether the block before ``found[index]`` is a numbered item: numbered lines one after
-    another are a list's items; a section's title follows the section before, its text or the
-    items of another kind ("a)", "-") in it."""
+    """Whether the block before ``found[index]`` is a numbered item as short as a title:
+    numbered lines one after another are a list's items; a section's title follows the section
+    before, its text, the items of another kind ("a)", "-") in it, or a numbered paragraph
+    ("3. Public License Fallback. Should any part ...")."""
     if index == 0 or found[index - 1].kind != Kind.LIST_ITEM:
         return False
-    before = found[index - 1]
-    return _SECTION_NUMBER.match(text, before.start, before.end) is not None
+    before = _SECTION_NUMBER.fullmatch(text, found[index - 1].start, found[index - 1].end)
+    return before is not None and _is_section_title(before["title"])
 
 
 def _displays(

@@ -1090,6 +1090,21 @@ def test_numbered_section_titles_of_a_licence_are_headings() -> None:
     assert ("HEADING", "0. Definitions.") in found
     assert ("HEADING", "1. Conveying Verbatim Copies.") in found
     assert ("LIST_ITEM", "2. Lisa March 30, 2016 at 11:34 am #") in found  # a byline
+    # A title over lettered items, after a numbered paragraph, as CC0 sets its sections.
+    waiver = (
+        "3. Public License Fallback. Should any part of the Waiver for any reason be judged\n"
+        "legally invalid, it shall be preserved to the maximum extent permitted.\n\n"
+        "4. Limitations and Disclaimers.\n\n"
+        " a. No trademark or patent rights held by the Harbour Master are waived.\n"
+        " b. The Harbour Master offers the Berth as-is.\n"
+    )
+    assert [kind for kind, _ in units(waiver)] == [
+        "LIST_ITEM",
+        "LIST_ITEM",
+        "HEADING",
+        "LIST_ITEM",
+        "LIST_ITEM",
+    ]
     # Numbered lines one after another are a list's items, though each is a short title.
     steps = "Before sailing:\n\n1. Check The Tides\n\n2. Read The Charts\n\nThen cast off.\n"
     assert [kind for kind, _ in units(steps)] == ["PROSE", "LIST_ITEM", "LIST_ITEM", "PROSE"]
