@@ -528,6 +528,8 @@ def _continues(
         return True  # "The JavaScript `string` type is described in" over "[Section 6.1.4][] ..."
     if in_column and _clause_goes_on(before.strip(), body):
         return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
+    if in_column and len(group) >= 2 and _name_goes_on(before.strip(), body):
+        return True  # "... the GNU Lesser General Public" over "License as published by ..."
     mid_phrase = (
         in_column
         and _ENDS_MID_PHRASE.search(before) is not None
@@ -651,6 +653,17 @@ def _clause_goes_on(before: str, body: str) -> bool:
     if not (_CLAUSE_COMMA.search(before) or _SENTENCE_WITHIN.search(before)):
         return False
     return plain_word_share(body) >= _PLAIN_SHARE
+
+
+def _name_goes_on(before: str, body: str) -> bool:
+    """Whether ``body`` goes on with a name the paragraph's line ``before`` broke: ``before`` is
+    unfinished prose ending on a capitalised word and ``body`` opens with one ("... the GNU
+    Lesser General Public" over "License as published by the Free Software Foundation"), a
+    paragraph wrapped narrower than the text around it."""
+    if not _unfinished_prose(before, body) or plain_word_share(body) < _PLAIN_SHARE:
+        return False
+    last, first = before.split()[-1], body.split()[0]
+    return last[:1].isupper() and last.isalpha() and first[:1].isupper() and first.isalpha()
 
 
 def _under_item_text(text: str, group: list[Line], line: Line) -> bool:

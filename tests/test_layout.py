@@ -1153,3 +1153,24 @@ def test_a_question_marked_q_reads_whole() -> None:
         'Q. I upgraded my system to the testing distribution and now my /etc/issue says "trixie/sid".',
         "A. That would be nice, but it is not possible because of the way the testing distribution works.",
     ]
+
+
+def test_a_name_broken_across_lines_of_a_narrower_paragraph_reads_on() -> None:
+    # A notice wrapped narrower than the text around it breaks a licence's name at a line end.
+    wide = textwrap.fill(
+        "The harbour charts in this folder were drawn by the pilots' guild over many years and "
+        "are shared with every crew that moors at the east pier, under the notice below, "
+        "which the guild asks every crew to keep with each copy it makes of the charts.",
+        74,
+    )
+    notice = (
+        "This library is free software; you can redistribute it and/or\n"
+        "modify it under the terms of the GNU Lesser General Public\n"
+        "License as published by the Free Software Foundation; either\n"
+        "version 2.1 of the License, or (at your option) any later version."
+    )
+    found = units(f"{wide}\n\n{notice}\n\n{wide}\n\n{wide}\n")
+    assert ("PROSE", notice) in found
+    # Two lines of a title, each capitalised, stay apart from the text under them.
+    titled = units(f"Harbour Lesser General Public\nLicense Notes\n\n{wide}\n")
+    assert titled[0][0] == "HEADING"
