@@ -530,8 +530,11 @@ def _continues(
         return True  # "... in the blob. Otherwise" over "Node.js operates as it normally does."
     if in_column and len(group) >= 2 and _name_goes_on(before.strip(), body):
         return True  # "... the GNU Lesser General Public" over "License as published by ..."
+    # Under an item's first line, deeper than its mark though not at its text's column, as a
+    # hand-indented item's lines may stand ("    3. Grant ... conditions of" over "      this").
+    under_item = line.indent > group[0].indent and starts_item(group[0].text(text).strip())
     mid_phrase = (
-        in_column
+        (in_column or under_item)
         and _ENDS_MID_PHRASE.search(before) is not None
         and _opening_letter(body).isalnum()
     )

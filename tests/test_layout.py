@@ -1174,3 +1174,16 @@ def test_a_name_broken_across_lines_of_a_narrower_paragraph_reads_on() -> None:
     # Two lines of a title, each capitalised, stay apart from the text under them.
     titled = units(f"Harbour Lesser General Public\nLicense Notes\n\n{wide}\n")
     assert titled[0][0] == "HEADING"
+
+
+def test_an_item_whose_lines_stand_off_its_text_column_reads_on_mid_phrase() -> None:
+    # An item indented by hand: its lines two columns in from the mark, not at the text's column.
+    item = (
+        "    3. Grant of Patent License. Subject to the terms and conditions of\n"
+        "      this License, each Contributor hereby grants to You a perpetual,\n"
+        "      worldwide, non-exclusive, no-charge, royalty-free patent license."
+    )
+    wide = textwrap.fill(" ".join(PARAGRAPHS), 80)  # the text is wider than the item
+    found = units(f"{wide}\n\n{item}\n\n{wide}\n")
+    grant = [t for kind, t in found if "perpetual" in t]
+    assert grant == [item.strip()[len("3. Grant of Patent License. ") :]]
