@@ -42,6 +42,10 @@ _DASH_LEAD = re.compile(r"[^\W\d_]{2}[—–]$")
 _MARKUP = re.compile(r"[\\{}\[\]=<>]")
 # "... as follows.", "... by the following.", "... the following steps.": announcing what comes next.
 _ANNOUNCES = re.compile(r"\b(?:as\s+follows|the\s+following(?:\s+\w+)?)\s*\.$", re.IGNORECASE)
+# A sentence that stops on the word pointing to where something is, the place on the next line
+# ("You may obtain a copy of the License at", "... contains code from").
+_POINTS_TO = re.compile(r"\w\s+(?:at|from|see)$")  # lower case: "... You Might See" is a title
+_POINTING_WORDS = 4  # at least, in such a sentence: "see" alone is a word, not a lead-in
 
 
 # Footnote references closing a sentence ("... each statement: [2]", "...:¹") are not its end.
@@ -55,10 +59,13 @@ def without_footnote_marks(sentence: str) -> str:
 
 def introduces(sentence: str) -> bool:
     """Whether a sentence leads into what comes after it: it ends with ":" or with a dash after a
-    word, as legislation leads into its paragraphs ("In this Order—"), or announces it ("... as
-    follows.", "... by the following."), as a command or a list often comes."""
+    word, as legislation leads into its paragraphs ("In this Order—"), announces it ("... as
+    follows.", "... by the following."), as a command or a list often comes, or stops on the
+    word pointing to it ("... a copy of the License at"), as an address often comes."""
     stripped = without_footnote_marks(sentence.rstrip())
     if stripped.endswith(":") or _ANNOUNCES.search(stripped):
+        return True
+    if _POINTS_TO.search(stripped) and len(stripped.split()) >= _POINTING_WORDS:
         return True
     return (
         bool(_DASH_LEAD.search(stripped))

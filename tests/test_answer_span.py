@@ -223,6 +223,17 @@ For example, if a target must be compiled with compiler support for the constexp
 In processing the requirement, CMake ensures that the compiler is capable of the feature.
 """
 
+NOTICE = """Harbour Charts
+
+   Licensed under the Harbour License, Version 2.0 (the "License");
+   you may not use this file except in compliance with the License.
+   You may obtain a copy of the License at
+
+       http://harbour.example.org/licenses/LICENSE-2.0
+
+   Unless required by applicable law or agreed to in writing, charts
+   distributed under the License are distributed on an "AS IS" BASIS.
+"""
 
 DOCUMENTS = {
     "features.rst": FEATURES,
@@ -239,6 +250,7 @@ DOCUMENTS = {
     "displays.txt": DISPLAYS,
     "updates.txt": UPDATES,
     "rotation.txt": ROTATION,
+    "NOTICE": NOTICE,
 }
 
 
@@ -547,3 +559,10 @@ def test_a_definition_names_its_term_before_a_copula_or_after_naming_words(
     sentence: str, is_definition: bool
 ) -> None:
     assert defines(sentence, definition_focus("What is a redzone?")) is is_definition
+
+
+def test_a_sentence_stopping_on_at_takes_the_address_after_it(retriever: Retriever) -> None:
+    # "... at" points to the next line: the address is the answer's own end.
+    answer = _span_of(retriever, "You may obtain a copy", "where can I get the licence")
+    assert answer.startswith("You may obtain a copy of the License at")
+    assert answer.endswith("http://harbour.example.org/licenses/LICENSE-2.0")

@@ -1187,3 +1187,19 @@ def test_an_item_whose_lines_stand_off_its_text_column_reads_on_mid_phrase() -> 
     found = units(f"{wide}\n\n{item}\n\n{wide}\n")
     grant = [t for kind, t in found if "perpetual" in t]
     assert grant == [item.strip()[len("3. Grant of Patent License. ") :]]
+
+
+def test_a_sentence_stopping_on_at_leads_into_the_address_under_it() -> None:
+    text = (
+        "   Licensed under the Harbour License, Version 2.0 (the License);\n"
+        "   you may not use this file except in compliance with the License.\n"
+        "   You may obtain a copy of the License at\n\n"
+        "       http://harbour.example.org/licenses/LICENSE-2.0\n\n"
+        "   Unless required by applicable law or agreed to in writing, charts\n"
+        "   distributed under the License are distributed on an AS IS BASIS.\n"
+    )
+    found = units(text)
+    assert ("PROSE", "You may obtain a copy of the License at") in found  # a lead-in, no title
+    assert ("CODE", "http://harbour.example.org/licenses/LICENSE-2.0") in found
+    # A title may end on the same word, capitalised.
+    assert units("Warning Messages You Might See\n\nSome text follows here.\n")[0][0] == "HEADING"
