@@ -242,8 +242,8 @@ def blocks(text: str) -> list[Block]:
             if directive is not None:
                 directives.append((line.start, line.indent if directive else None))
             continue
-        if is_blank(line) or _LINK_DEFINITION.fullmatch(body):
-            close()
+        if is_blank(line) or _LINK_DEFINITION.fullmatch(body) or body.strip() == ".":
+            close()  # a full stop alone is a blank line, as Debian's copyright files write one
             continue
         if _FENCE.match(body.strip()) and not _rules_a_title(text, group, body):
             close()

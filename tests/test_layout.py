@@ -1203,3 +1203,22 @@ def test_a_sentence_stopping_on_at_leads_into_the_address_under_it() -> None:
     assert ("CODE", "http://harbour.example.org/licenses/LICENSE-2.0") in found
     # A title may end on the same word, capitalised.
     assert units("Warning Messages You Might See\n\nSome text follows here.\n")[0][0] == "HEADING"
+
+
+def test_a_full_stop_alone_on_its_line_is_a_blank_line() -> None:
+    # Debian's copyright files write a licence's blank lines as " ." (indented text, a dot).
+    text = (
+        " The Harbour Licence (HL)\n"
+        " .\n"
+        " Everyone may copy the charts.\n"
+        " .\n"
+        " 1. Definitions\n"
+        " .\n"
+        " A chart is any map the pilots draw.\n"
+    )
+    assert units(text) == [
+        ("HEADING", "The Harbour Licence (HL)"),
+        ("PROSE", "Everyone may copy the charts."),
+        ("HEADING", "1. Definitions"),
+        ("PROSE", "A chart is any map the pilots draw."),
+    ]
