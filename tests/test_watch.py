@@ -15,6 +15,7 @@ import pytest
 from bench.server import LiveServer, live_server
 from qa.cli import build_parser, serve_settings
 from qa.config import Settings
+from qa.watch import is_document
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,14 @@ def test_serve_watch_option_sets_the_setting() -> None:
     args = build_parser().parse_args(["serve", "--watch"])
     assert serve_settings(args).watch is True
     assert serve_settings(build_parser().parse_args(["serve"])).watch is Settings().watch
+
+
+def test_the_watch_takes_the_files_a_build_reads(tmp_path: Path) -> None:
+    """A licence named with no type is a document to the watch as to the build."""
+    taken = ["notes.txt", "COPYING", "GPL-3", "Apache-2.0", "sub/README"]
+    left = ["chart.png", "Makefile", ".notes.txt", "sub/.cache/a.md"]
+    assert [name for name in taken + left if is_document(tmp_path / name, tmp_path)] == taken
+    assert not is_document(tmp_path.parent / "COPYING", tmp_path)  # outside the folder
 
 
 def test_a_watched_folder_indexes_what_is_copied_in_and_drops_what_is_deleted(
