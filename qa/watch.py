@@ -46,8 +46,8 @@ class WatchStatus:
 
 
 def is_document(path: Path, docs_dir: Path) -> bool:
-    """A file the index would read: a name qa reads (``is_document_name``), not hidden (no part starts with ".";
-    uploads write hidden temporary files first)."""
+    """A file the index would read: a name qa reads (``is_document_name``), not hidden (no part
+    starts with "."; uploads write hidden temporary files first)."""
     try:
         relative = path.relative_to(docs_dir)
     except ValueError:
