@@ -531,12 +531,13 @@ def _continues(
     if in_column and len(group) >= 2 and _name_goes_on(before.strip(), body):
         return True  # "... the GNU Lesser General Public" over "License as published by ..."
     # Under an item's first line, deeper than its mark though not at its text's column, as a
-    # hand-indented item's lines may stand ("    3. Grant ... conditions of" over "      this").
-    under_item = line.indent > group[0].indent and starts_item(group[0].text(text).strip())
-    mid_phrase = (
-        (in_column or under_item)
-        and _ENDS_MID_PHRASE.search(before) is not None
-        and _opening_letter(body).isalnum()
+    # hand-indented item's lines may stand ("    3. Grant ... conditions of" over "      this",
+    # "a) ... or otherwise make them" over "    Freely Available, ..."): a sentence left open
+    # on a word in lower case goes on (an item's title, "1. Free Redistribution", ends none).
+    under_item = line.indent >= group[0].indent and starts_item(group[0].text(text).strip())
+    mid_phrase = _opening_letter(body).isalnum() and (
+        (in_column and _ENDS_MID_PHRASE.search(before) is not None)
+        or (under_item and before.split()[-1][:1].islower() and not ENDS_SENTENCE.search(before))
     )
     if width is None:  # not known to be wrapped: a break ends the line's content unless the
         # line stops mid-phrase, or mid-sentence with the next going on in lower case (a short

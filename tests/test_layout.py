@@ -1222,3 +1222,21 @@ def test_a_full_stop_alone_on_its_line_is_a_blank_line() -> None:
         ("HEADING", "1. Definitions"),
         ("PROSE", "A chart is any map the pilots draw."),
     ]
+
+
+def test_an_item_wrapped_back_to_its_mark_reads_whole_but_its_title_stands_alone() -> None:
+    wide = textwrap.fill(" ".join(PARAGRAPHS), 100)  # far wider than the items
+    # As the Artistic License wraps its items: back to the column of the mark.
+    item = (
+        "     a) place your modifications in the Public Domain or otherwise make them\n"
+        "     Freely Available, such as by posting said modifications to Usenet or\n"
+        "     an equivalent medium."
+    )
+    found = units(f"{wide}\n\n{item}\n")
+    assert found[-1] == ("LIST_ITEM", item.strip())
+    # An item that titles what follows, its text indented under it, ends on a capital.
+    titled = f"{wide}\n\n  1. Free Redistribution\n      The charts may be sold or given away.\n"
+    assert units(titled)[-2:] == [
+        ("LIST_ITEM", "1. Free Redistribution"),
+        ("PROSE", "The charts may be sold or given away."),
+    ]
