@@ -534,7 +534,8 @@ def _continues(
     # hand-indented item's lines may stand ("    3. Grant ... conditions of" over "      this",
     # "a) ... or otherwise make them" over "    Freely Available, ..."): a sentence left open
     # on a word in lower case goes on (an item's title, "1. Free Redistribution", ends none).
-    under_item = line.indent >= group[0].indent and starts_item(group[0].text(text).strip())
+    in_item = starts_item(group[0].text(text).strip())
+    under_item = in_item and line.indent >= group[0].indent
     mid_phrase = _opening_letter(body).isalnum() and (
         (in_column and _ENDS_MID_PHRASE.search(before) is not None)
         or (under_item and before.split()[-1][:1].islower() and not ENDS_SENTENCE.search(before))
@@ -545,7 +546,6 @@ def _continues(
         goes_on = _opening_letter(body).islower() or starts_citation(body)  # "[2] and ..." too
         ends = ENDS_SENTENCE.search(before)
         return mid_phrase or (not ends and goes_on and not _alike(before.strip(), body))
-    in_item = starts_item(group[0].text(text).strip())
     if line.indent > previous.indent + 1 and not in_item:
         return False  # an indented block starts (a quotation, an example, an option's text)
     if line.indent > previous.indent and ENDS_SENTENCE.search(before) and not in_item:
