@@ -95,9 +95,10 @@ _NAMING = re.compile(
     re.IGNORECASE,
 )
 _NAMED_WITHIN = 60  # characters after the naming words read for the name
+# Only where the copula starts matters ("is" covers "is defined as"); "are called" names what
+# follows it, which ``_NAMING`` reads.
 _COPULA = re.compile(
-    r"\b(?:is|are|was|were|means|mean|refers?\s+to|denotes?|stands?\s+for|describes?|"
-    r"is\s+called|are\s+called|is\s+defined\s+as)\b",
+    r"\b(?:is|are|was|were|means|mean|refers?\s+to|denotes?|stands?\s+for|describes?)\b",
     re.IGNORECASE,
 )
 
