@@ -57,6 +57,13 @@ class EvidenceReader:
             int(y) for y in self.published.tolist() if y
         }
         self._stems: dict[int, frozenset[str]] = {}
+        if len(data.sentences) <= _STEMS_CACHE:
+            # Every sentence's words are read now, while the version loads, when the cache can
+            # hold them all. Read on demand, the forty candidates a question refines bring about
+            # ninety sentences never read before, and reading those took as long as the rest
+            # of the search (``qa bench``: 2,000 passages, 7,000 sentences read in 0.17 s).
+            for row in range(len(data.sentences)):
+                self.stems(row)
 
     def weights(self, tokens: list[str]) -> dict[str, float]:
         """The question's distinct stemmed words, each weighted by rarity."""
@@ -191,7 +198,7 @@ class EvidenceReader:
         not win on that word alone."""
         nowhere = np.zeros(len(documents), dtype=bool)
         presence = {
-            token: np.isin(documents, self._title_holders[token])
+            token: _among(documents, self._title_holders[token])
             if token in self._title_holders
             else nowhere
             for token in tokens
@@ -212,6 +219,13 @@ class EvidenceReader:
             [_weight_held(weights, stems_of(int(k))) / total for k in distinct.tolist()]
         )
         return shares[inverse] if len(keys) else np.zeros(0)
+
+
+def _among(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` ``sorted_set`` (ascending, not empty) holds: ``np.isin`` by binary
+    search, in a quarter of its time for the hundred candidates of a question."""
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
 
 
 def _weight_held(weights: dict[str, float], stems: AbstractSet[str]) -> float:

@@ -185,7 +185,8 @@ class Retriever:
         bm25 = np.zeros(len(rows))
         if width and components.bm25 and query.tokens:
             found, found_scores = self.index.lexical_search(query.tokens, width)
-            fresh = ~np.isin(found, rows)
+            taken = set(rows.tolist())
+            fresh = np.array([row not in taken for row in found.tolist()], dtype=bool)
             extra = found[fresh]  # found by BM25 only
             bm25 = np.concatenate(
                 [self.index.lexical_scores(query.tokens, rows), found_scores[fresh]]
@@ -253,23 +254,18 @@ class Retriever:
         """The first ``top_k`` distinct passages of ``window`` (ranked): one that says the same as
         a better-ranked passage of another document (cosine above ``dedup_similarity``) is folded
         into it as a citation."""
-        kept: list[Candidate] = []
-        matrix = self.index.passage_vectors([c.row for c in window])
-        vectors = {c.row: matrix[i] for i, c in enumerate(window)}
-        for candidate in window:
-            doc_id = self.data.passages.doc_id(candidate.row)
+        kept: list[int] = []  # positions in ``window``
+        rows = [c.row for c in window]
+        matrix = self.index.passage_vectors(rows)
+        similar = (matrix @ matrix.T >= self.settings.dedup_similarity).tolist()
+        documents = self.data.passages.doc[rows].tolist()
+        for i, candidate in enumerate(window):
             twin = next(
-                (
-                    k
-                    for k in kept
-                    if self.data.passages.doc_id(k.row) != doc_id
-                    and float(vectors[k.row] @ vectors[candidate.row])
-                    >= self.settings.dedup_similarity
-                ),
+                (k for k in kept if documents[k] != documents[i] and similar[k][i]),
                 None,
             )
             if twin is not None:
-                twin.duplicates.append(candidate.row)
+                window[twin].duplicates.append(candidate.row)
             elif len(kept) < top_k:
-                kept.append(candidate)
-        return kept
+                kept.append(i)
+        return [window[i] for i in kept]

@@ -14,6 +14,7 @@ from qa.abstention import QUESTION_FEATURES, QuestionFacts, question_row
 from qa.answer_choice import MAX_MARGIN, answer_margin
 from qa.config import Settings
 from qa.embedding import Embedder
+from qa.evidence import _among
 from qa.indexer import build_index
 from qa.passage_features import (
     COMPONENT_FEATURES,
@@ -84,6 +85,14 @@ def test_switching_a_component_off_names_its_features() -> None:
 
 
 @pytest.mark.slow
+def test_membership_by_binary_search_agrees_with_isin() -> None:
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 5, 40, 300):
+        holders = np.sort(rng.choice(400, size, replace=False))
+        candidates = rng.integers(-5, 410, 120)  # below, inside and past the holders' range
+        assert (_among(candidates, holders) == np.isin(candidates, holders)).all()
+
+
 def test_a_passage_two_documents_share_is_cited_once_with_the_other_as_also_in(
     tmp_path: Path, embedder: Embedder
 ) -> None:
