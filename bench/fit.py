@@ -146,6 +146,7 @@ def decide(question: QuestionData, models: Models) -> Choice:
         float(x[best, SENTENCE_FEATURES.index("cosine")]),
         float(x[best, SENTENCE_FEATURES.index("overlap")]),
         answer_margin(sentence_scores, passages, positions, best),
+        float(question.sentence_beyond[chosen][best]),
     )
     return Choice(order, scores, answer, right)
 

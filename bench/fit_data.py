@@ -18,6 +18,7 @@ import numpy as np
 
 from qa.abstention import QuestionFacts
 from qa.answer_choice import (
+    answer_beyond_title,
     answer_span,
     answer_words,
     joined_span,
@@ -62,6 +63,7 @@ class QuestionData:
     sentence_position: np.ndarray  # its place among its passage's sentences
     sentence_y_joined: np.ndarray  # right if the answer also took in the next sentence
     sentence_joins: np.ndarray  # ... and whether the two together are short enough to join
+    sentence_beyond: np.ndarray  # ``answer_beyond_title`` of the answer built from it
 
 
 def open_collection(
@@ -113,6 +115,7 @@ def _question_data(
         gathered.update(np.argsort(-column, kind="stable")[:_PER_SIGNAL].tolist())
     sentence_passage, sentence_x, sentence_y = [], [], []
     sentence_position, sentence_y_joined, sentence_joins = [], [], []
+    sentence_beyond = []
     for index in sorted(gathered):
         rows = retriever.sentences_of(int(pool.rows[index]))
         if not rows:
@@ -129,6 +132,9 @@ def _question_data(
             around = neighbour_cosine(rows, position, cosine_of)
             start, end = answer_span(retriever, rows, position, traits)
             words = answer_words(retriever, rows, (start, end))
+            sentence_beyond.append(
+                answer_beyond_title(retriever, traits, rows, (start, end), int(pool.rows[index]))
+            )
             sentence_x.append(
                 sentence_row(text, kind, cosine_of[row], traits, position, around, words)
             )
@@ -164,4 +170,5 @@ def _question_data(
         sentence_position=np.array(sentence_position, dtype=np.int64),
         sentence_y_joined=np.array(sentence_y_joined, dtype=bool),
         sentence_joins=np.array(sentence_joins, dtype=bool),
+        sentence_beyond=np.array(sentence_beyond, dtype=np.float64),
     )

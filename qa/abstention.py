@@ -37,6 +37,7 @@ QUESTION_FEATURES = (
     "answer_cosine",  # cosine of the question and the chosen sentence
     "answer_overlap",  # share of the question's weighted words the chosen sentence holds
     "answer_margin",  # how far the chosen sentence leads the best rival answer
+    "answer_beyond_title",  # share of the words its document's title lacks the answer holds
     "unknown_name",  # a capitalised name the corpus never mentions
     "unknown_year",  # a year the corpus never mentions
     "log_words",  # how many content words the question has
@@ -170,6 +171,7 @@ def question_row(
         answer.cosine if answer is not None else 0.0,
         answer.overlap if answer is not None else 0.0,
         answer.margin if answer is not None else 0.0,
+        answer.beyond_title if answer is not None else 0.0,
         float(facts.unknown_name),
         float(facts.unknown_year),
         float(np.log1p(len(facts.stems))),

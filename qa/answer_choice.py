@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.aliases import with_alias_forms
 from qa.layout import Kind
 from qa.retrieval import Candidate, Query, Retriever
 from qa.sentence_features import (
@@ -18,6 +19,7 @@ from qa.sentence_features import (
     SHORT_SENTENCE,
     QuestionTraits,
     asks_yes_or_no,
+    beyond_title,
     definition_focus,
     expected_answer_type,
     finish,
@@ -56,6 +58,7 @@ class AnswerChoice:
     cosine: float  # of the question and the chosen sentence
     overlap: float  # share of the question's weighted words the chosen sentence holds
     margin: float  # how far its score leads the best rival answer (see ``answer_margin``)
+    beyond_title: float  # share of the words its document's title lacks that it holds
 
 
 def traits_of(retriever: Retriever, query: Query) -> QuestionTraits:
@@ -178,6 +181,20 @@ def neighbour_cosine(rows: list[int], position: int, cosine_of: dict[int, float]
     return max((cosine_of[row] for row in around), default=0.0)
 
 
+def answer_beyond_title(
+    retriever: Retriever,
+    traits: QuestionTraits,
+    rows: list[int],
+    span: tuple[int, int],
+    passage_row: int,
+) -> float:
+    """``beyond_title`` for the answer ``span`` (from ``answer_span`` over the sentence ``rows``
+    of the passage at ``passage_row``), its document's title read with the question's aliases."""
+    document = int(retriever.data.passages.doc[passage_row])
+    title = with_alias_forms(retriever.evidence.title_stems[document], traits.aliases)
+    return beyond_title(answer_words(retriever, rows, span), title, traits)
+
+
 def choose_answer(
     retriever: Retriever, query: Query, candidates: list[Candidate], traits: QuestionTraits
 ) -> AnswerChoice | None:
@@ -191,6 +208,7 @@ def choose_answer(
     index = int(pool.passage[best])
     rows = pool.passage_sentences[index]
     start, end = answer_span(retriever, rows, int(pool.position[best]), traits)
+    beyond = answer_beyond_title(retriever, traits, rows, (start, end), candidates[index].row)
     partner = better_neighbour(pool, scores, best)
     if partner is not None:
         positions = sorted((int(pool.position[best]), int(pool.position[partner])))
@@ -206,6 +224,7 @@ def choose_answer(
         float(features[SENTENCE_FEATURES.index("cosine")]),
         float(features[SENTENCE_FEATURES.index("overlap")]),
         answer_margin(scores, pool.passage, pool.position, best),
+        beyond,
     )
 
 

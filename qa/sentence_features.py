@@ -13,6 +13,7 @@ table row, lead-in ending with ":", a fragment), whether they carry what the que
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,6 +242,22 @@ def finish(rows: np.ndarray, passage_rank: np.ndarray, passage_gap: np.ndarray) 
     rows[:, 4] = 1.0 / (1.0 + passage_rank)
     rows[:, 5] = passage_gap
     return rows
+
+
+def beyond_title(answer_text: str, title: AbstractSet[str], traits: QuestionTraits) -> float:
+    """The share of the question's weighted words outside its answer's document title that the
+    answer holds (1.0 when the title holds them all).
+
+    A question names what its document is about ("... under the Eclipse Public License 2.0?"),
+    and every passage of that document holds those words, through its title or its text. An
+    answer that holds only them names the subject and says nothing of what is asked: a licence's
+    opening statement, offered for its release date or its governing law."""
+    asked = {token: w for token, w in traits.weights.items() if token not in title}
+    total = sum(asked.values())
+    if total <= 0:
+        return 1.0
+    answered = _matched(set(bm25_tokenize(answer_text)), traits)
+    return sum(w for token, w in asked.items() if token in answered) / total
 
 
 def _matched(sentence_tokens: set[str], traits: QuestionTraits) -> set[str]:

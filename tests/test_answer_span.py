@@ -4,11 +4,14 @@ neighbour the scorer rates higher, and nothing from a heading."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from qa.answer_choice import (
     SentencePool,
+    answer_beyond_title,
     answer_span,
     better_neighbour,
     joined_span,
@@ -22,7 +25,9 @@ from qa.retrieval import Retriever, open_retriever
 from qa.sentence_features import (
     MAX_ANSWER_CHARS,
     SENTENCE_FEATURES,
+    QuestionTraits,
     asks_yes_or_no,
+    beyond_title,
     defines,
     definition_focus,
     negates,
@@ -566,3 +571,43 @@ def test_a_sentence_stopping_on_at_takes_the_address_after_it(retriever: Retriev
     answer = _span_of(retriever, "You may obtain a copy", "where can I get the licence")
     assert answer.startswith("You may obtain a copy of the License at")
     assert answer.endswith("http://harbour.example.org/licenses/LICENSE-2.0")
+
+
+LICENCE = """Frobnicator Public Licence
+
+This program and its documentation are made available under the terms of the Frobnicator \
+Public Licence.
+
+1. Governing law
+
+The laws of the Republic of Erewhon govern every copy made under it.
+"""
+
+
+def test_an_answer_is_read_for_the_words_its_document_s_title_lacks(
+    retriever_over: Callable[[dict[str, str]], Retriever],
+) -> None:
+    retriever = retriever_over({"frobnicator.txt": LICENCE})
+    question = "Which country's laws govern the Frobnicator Public Licence?"
+    traits = traits_of(retriever, retriever.prepare(question))
+    found = {}
+    for row in range(len(retriever.data.passages)):
+        rows = retriever.sentences_of(row)
+        for position, sentence in enumerate(rows):
+            span = answer_span(retriever, rows, position, traits)
+            text = retriever.data.sentence_text(sentence)
+            found[text[:20]] = answer_beyond_title(retriever, traits, rows, span, row)
+    # The opening statement holds the licence's name, which the title holds too, and nothing
+    # else asked; the provision holds "laws" and "govern" beyond it ("country" it lacks).
+    assert found["This program and its"] == 0.0
+    assert 0.0 < found["The laws of the Repu"] < 1.0
+
+
+def test_a_question_asking_only_its_document_s_subject_leaves_nothing_beyond_the_title() -> None:
+    traits = traits_of_words({"frobnic": 2.0, "public": 1.0, "licens": 1.0})
+    assert beyond_title("It is short.", frozenset({"frobnic", "public", "licens"}), traits) == 1.0
+    assert beyond_title("It is short.", frozenset({"frobnic"}), traits) == 0.0
+
+
+def traits_of_words(weights: dict[str, float]) -> QuestionTraits:
+    return QuestionTraits(" ".join(weights), weights, [], set(), None, frozenset(), False)
