@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qa.archives import check_zip
@@ -63,6 +63,16 @@ class Document:
     sha256: str
     encoding: str | None = None  # what a text or HTML file was decoded from (qa.encodings)
     page_starts: list[int] | None = None  # a PDF's page i+1 starts at text[page_starts[i]]
+
+
+def name_words(source: str) -> str:
+    """The words of a document's file name, without its type: "sil-ofl-1.1-source-code-pro.txt"
+    gives "sil ofl 1.1 source code pro", "GPL-3" gives "GPL 3"."""
+    name = PurePosixPath(source).name
+    suffix = PurePosixPath(name).suffix
+    if suffix.lower() in SUPPORTED_SUFFIXES:
+        name = name[: -len(suffix)]
+    return " ".join(re.split(r"[-_\s]+", name)).strip()
 
 
 def doc_id_for(source: str) -> str:

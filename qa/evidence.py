@@ -15,6 +15,7 @@ import numpy as np
 
 from qa.aliases import AliasForms, presence_with_alias_forms, with_alias_forms
 from qa.dates import find_years
+from qa.documents import name_words
 from qa.passage_features import PassageEvidence, SentenceEvidence
 from qa.sentence_map import SentenceMap
 from qa.store import SearchIndex
@@ -35,7 +36,12 @@ class EvidenceReader:
         self.idf = idf
         doc_ids = data.passages.doc_ids
         documents = [data.documents[d] for d in doc_ids]
-        self.title_stems = [frozenset(bm25_tokenize(doc.title)) for doc in documents]
+        # What each document is about, as the words of its title and of its file's name: people
+        # name a file for its subject ("sil-ofl-1.1.txt", "GPL-3"), and a text opening with a
+        # copyright line or a tool's marker has a poor title of its own.
+        self.title_stems = [
+            frozenset(bm25_tokenize(f"{doc.title} {name_words(doc.source)}")) for doc in documents
+        ]
         # For each word of a title, the documents (in the passages' numbering) whose titles hold it.
         holders: dict[str, list[int]] = {}
         for number, stems in enumerate(self.title_stems):

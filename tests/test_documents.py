@@ -17,6 +17,7 @@ from qa.documents import (
     Document,
     doc_id_for,
     iter_document_paths,
+    name_words,
     parse_document,
 )
 from qa.errors import UnreadableDocument, UnsupportedFileType
@@ -346,3 +347,16 @@ def test_a_word_table_is_read_where_it_stands(tmp_path: Path) -> None:
         "Ratings by borough:\n\n| Westminster | outstanding |\n\n| Hammersmith | good |\n\n"
         "The inspectors will return in 2019."
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("sil-ofl-1.1-source-code-pro.txt", "sil ofl 1.1 source code pro"),
+        ("licences/GPL-3", "GPL 3"),
+        ("Apache-2.0", "Apache 2.0"),
+        ("release_notes.md", "release notes"),
+    ],
+)
+def test_a_file_name_gives_its_words_without_its_type(source: str, words: str) -> None:
+    assert name_words(source) == words

@@ -156,6 +156,27 @@ def test_a_word_the_title_holds_counts_as_held_by_every_passage_of_the_document(
     assert pool.evidence.coverage[options] > pool.evidence.coverage[opening]
 
 
+def test_a_word_the_file_name_holds_counts_as_held_by_every_passage_of_the_document(
+    retriever_over: Callable[[dict[str, str]], Retriever],
+) -> None:
+    # The text opens with a tool's marker, its own poor title; only the file is named for it.
+    retriever = retriever_over(
+        {
+            "frobnicator-licence.txt": "// REUSE-IgnoreStart\n\n"
+            "The Frobnicator Licence lets anyone polish brass with the frobnicator.\n\n"
+            "Definitions\n\n"
+            '"Quiet Switch" refers to the lever that silences the bell.\n'
+        }
+    )
+    pool = retriever.pool(
+        retriever.prepare("What is a quiet switch under the Frobnicator Licence?")
+    )
+    texts = [retriever.data.passage_text(int(row)) for row in pool.rows]
+    definition = next(i for i, text in enumerate(texts) if "Quiet Switch" in text)
+    assert pool.evidence.coverage[definition] == pytest.approx(1.0)
+    assert pool.evidence.title_coverage[definition] > 0
+
+
 def test_the_verdict_reads_what_a_passage_s_own_text_holds_beside_its_coverage() -> None:
     facts = QuestionFacts(["tar", "encrypt", "password"], [1.0, 2.0, 1.0], 1.0, False, False)
     # Both passages are tar's: their coverage counts "tar" from the page's title. Only the
