@@ -79,6 +79,7 @@ _DEFINITION_QUESTION = re.compile(
     r"(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)"
     r"|what\s+(?:does|do)\s+.+?\s+mean\s+by\s+(?:an?\s+|the\s+)?(?P<e>.+?)"
     r"|what\s+(?:does|do)\s+(?P<b>.+?)\s+(?:mean|stand\s+for|refer\s+to|do)"
+    r"(?:\s+(?:in|on|within|under)\s+[^?]+?)?"  # "... mean in the CC BY licence?"
     r"|what\s+is\s+meant\s+by\s+(?P<c>.+?)"
     r"|how\s+(?:does|do)\s+.+?\s+define\s+(?:an?\s+|the\s+)?(?P<f>.+?)"
     r"|(?:what|who)\s+counts?\s+as\s+(?:an?\s+|the\s+)?(?P<g>.+?)"
@@ -86,9 +87,10 @@ _DEFINITION_QUESTION = re.compile(
     r")\s*\??\s*$",
     re.IGNORECASE,
 )
-# Where the place of a "what is X" question is named after X ("what is a list in CMake"): the
-# thing to define is X; the place is what the whole collection is about.
-_PLACE_QUALIFIER = re.compile(r"\s+(?:in|on|within)\s+\S+(?:\s+\S+)?\Z", re.IGNORECASE)
+# Where the place of a "what is X" or "what counts as X" question is named after X ("what is a
+# list in CMake", "who counts as a Contributor under the EPL"): the thing to define is X; the
+# place is what the document or the whole collection is about.
+_PLACE_QUALIFIER = re.compile(r"\s+(?:in|on|within|under)\s+(?:\S+\s+){0,7}\S+\Z", re.IGNORECASE)
 # A sentence naming the thing after describing it: "Such padding blocks are called redzones.",
 # "a file known as the manifest".
 _NAMING = re.compile(
@@ -150,7 +152,7 @@ def definition_focus(question: str) -> frozenset[str]:
     if not match:
         return frozenset()
     focus = next(group for group in match.groups() if group)
-    if match.group("a"):
+    if match.group("a") or match.group("g"):
         focus = _PLACE_QUALIFIER.sub("", focus) or focus
     return frozenset(bm25_tokenize(focus))
 

@@ -542,6 +542,8 @@ def test_a_sentence_says_no_by_negating_or_restricting(sentence: str, says_no: b
         ("How does the agreement define a Derivative Work?", {"deriv", "work"}),
         ("Under the licence, who counts as a Contributor?", {"contributor"}),
         ("What is a redzone in Valgrind?", {"redzon"}),  # the place is not what is defined
+        ("What does 'Share' mean in the Creative Commons Attribution 4.0 licence?", {"share"}),
+        ("Who counts as a Contributor under the Eclipse Public License?", {"contributor"}),
         ("What does a version ending in +b1 mean?", {"version", "end", "b1"}),
         ("How do I sort lines by their length?", set()),
     ],
