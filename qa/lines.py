@@ -26,13 +26,15 @@ _CAPITAL_ITEM = re.compile(r"(?P<letter>[A-Z])\.\s+\S")
 _WORD_ITEM = re.compile(rf"(?:{ROMAN_NUMERAL}|{LETTER})\.\s+\S")
 _NOTE_NUMBER = r"(?:\[\d{1,3}\]|\(\d{1,3}\))"  # "[3]" or "(3)"
 _CITATION = re.compile(rf"{_NOTE_NUMBER}\s+[a-z]")
-# A list marker: a bullet, "1." or "1)", "a)" or "(a)", "a." (as licences letter their
-# clauses; not before a number, "p. 12"; where the line before stops mid-sentence, the layout
-# reads the letter as that sentence's last word), "(iv)" or "iv.", a footnote's, a reference's
-# or a subsection's "[3]" or "(3)" (not before a word in lower case: "[2] and ..." is a
-# citation a wrapped sentence goes on with). Capitals ("B.") are read by ``qa.layout``.
+# A list marker: a bullet (the letter "o" one or two spaces before the text too, as the zlib
+# and FreeType licences set them; groff's "o" before a wide gap is read by
+# ``qa.definitions``), "1." or "1)", "a)" or "(a)", "a." (as licences letter their clauses; not
+# before a number, "p. 12"; where the line before stops mid-sentence, the layout reads the
+# letter as that sentence's last word), "(iv)" or "iv.", a footnote's, a reference's or a
+# subsection's "[3]" or "(3)" (not before a word in lower case: "[2] and ..." is a citation a
+# wrapped sentence goes on with). Capitals ("B.") are read by ``qa.layout``.
 _BULLET = re.compile(
-    r"(?:[-*+•·‣◦–—]|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)|[a-uw-z]\.(?!\s+\d)"
+    r"(?:[-*+•·‣◦–—]|o(?=[ \t]{1,2}\S)|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)|[a-uw-z]\.(?!\s+\d)"
     rf"|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
 )
 PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")

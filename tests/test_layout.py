@@ -1072,6 +1072,25 @@ def test_items_lettered_a_b_c_read_whole_with_their_marks() -> None:
     assert {kind for kind, _ in units(wrapped)} == {"PROSE"}
 
 
+def test_items_bulleted_with_a_letter_o_read_whole() -> None:
+    # As the zlib and FreeType licences set their conditions: "o" one or two spaces before the
+    # text, wrapped under it.
+    first = (
+        "o  The origin of these charts must not be misrepresented; you must not\n"
+        "   claim that you drew the original charts."
+    )
+    second = "o  This notice may not be removed or altered from any copy."
+    text = (
+        f"The charts may be shared, subject to the following restrictions:\n\n{first}\n\n{second}\n"
+    )
+    assert units(text)[-2:] == [("LIST_ITEM", first), ("LIST_ITEM", second)]
+    # The word "o" in running text opens nothing, nor does a bullet read as a term's mark
+    # ("o" before a wide gap, as groff sets it: ``qa.definitions`` reads it).
+    assert units("Old charts say o for ocean and x for\nwreck on every sheet.\n") == [
+        ("PROSE", "Old charts say o for ocean and x for\nwreck on every sheet.")
+    ]
+
+
 def test_numbered_section_titles_of_a_licence_are_headings() -> None:
     # As the GNU licences title their sections: indented like the paragraphs under them.
     text = (
