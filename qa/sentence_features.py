@@ -21,7 +21,7 @@ import numpy as np
 from qa.aliases import AliasForms
 from qa.dates import find_dates, find_years
 from qa.layout import Kind
-from qa.text import bm25_tokenize, content_words
+from qa.text import bm25_tokenize, content_words, stem, words
 
 SENTENCE_FEATURES = (
     "cosine",  # of question and sentence
@@ -154,7 +154,8 @@ def definition_focus(question: str) -> frozenset[str]:
     focus = next(group for group in match.groups() if group)
     if match.group("a") or match.group("g"):
         focus = _PLACE_QUALIFIER.sub("", focus) or focus
-    return frozenset(bm25_tokenize(focus))
+    # A term that is a function word is asked as written: licences define "You".
+    return frozenset(bm25_tokenize(focus)) or _every_stem(focus)
 
 
 def defines(sentence: str, focus: frozenset[str]) -> bool:
@@ -171,7 +172,12 @@ def defines(sentence: str, focus: frozenset[str]) -> bool:
     copula = _COPULA.search(sentence)
     if copula is None or copula.start() > 0.6 * len(sentence) + 20:
         return False
-    return focus <= set(bm25_tokenize(sentence[: copula.start()]))
+    return focus <= _every_stem(sentence[: copula.start()])
+
+
+def _every_stem(text: str) -> frozenset[str]:
+    """The stems of all of a text's words, function words too ("`You' refers to ...")."""
+    return frozenset(bm25_tokenize(text)) | {stem(word) for word in words(text)}
 
 
 @dataclass(frozen=True)

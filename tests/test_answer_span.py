@@ -544,6 +544,7 @@ def test_a_sentence_says_no_by_negating_or_restricting(sentence: str, says_no: b
         ("What is a redzone in Valgrind?", {"redzon"}),  # the place is not what is defined
         ("What does 'Share' mean in the Creative Commons Attribution 4.0 licence?", {"share"}),
         ("Who counts as a Contributor under the Eclipse Public License?", {"contributor"}),
+        ("Who is 'You' in the FreeType Project license?", {"you"}),
         ("What does a version ending in +b1 mean?", {"version", "end", "b1"}),
         ("How do I sort lines by their length?", set()),
     ],
@@ -566,6 +567,12 @@ def test_a_definition_names_its_term_before_a_copula_or_after_naming_words(
     sentence: str, is_definition: bool
 ) -> None:
     assert defines(sentence, definition_focus("What is a redzone?")) is is_definition
+
+
+def test_a_term_that_is_a_function_word_is_defined_as_written() -> None:
+    focus = definition_focus("Who is 'You' in the licence?")
+    assert defines("`You' refers to the licensee, or person using the project.", focus)
+    assert not defines("Your rights end when the licence is breached.", focus)
 
 
 def test_a_sentence_stopping_on_at_takes_the_address_after_it(retriever: Retriever) -> None:
