@@ -19,7 +19,7 @@ from qa.text import STOPWORDS, introduces
 
 # Bump when the splitting rules, the way a format is read into text, or the words BM25 indexes
 # (``qa.text.bm25_tokenize``) change: stored passages then no longer match and are rebuilt.
-CHUNKER_VERSION = 89
+CHUNKER_VERSION = 90
 # A sentence ends at . ! ? (plus closing quotes or brackets) before whitespace; not when the
 # next word starts in lower case ("approx. three", "e.g. this") or after an abbreviation.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")

@@ -25,7 +25,7 @@ from qa.encodings import WIDE_BOMS, decode_html, decode_text
 from qa.errors import QAError, UnreadableDocument, UnsupportedFileType
 from qa.front_matter import front_matter
 from qa.html_text import html_to_text
-from qa.layout import heading_text
+from qa.layout import Kind, heading_text
 from qa.paged_text import without_page_furniture
 from qa.pdf_text import pdf_text_with_pages
 
@@ -49,6 +49,7 @@ _BUILD_FILES = {"makefile", "gnumakefile", "dockerfile", "containerfile", "vagra
 _ROFF_SOURCE = re.compile(rb"\A\s*(?:\.TH\s|\.Dd\s|[.']\\\")")
 _TITLE_MAX = 200
 _TITLE_SCAN_CHARS = 2000
+_FULLER_TITLE_CHARS = 20_000  # where a fuller name of the opening heading is looked for
 
 
 @dataclass(frozen=True)
@@ -188,13 +189,34 @@ _FILE_NAME_TITLE = re.compile(
 
 def title_from_text(text: str) -> str:
     """A title for a format that carries none: the opening heading, read whole even when it
-    wraps onto a second line, else the first sentence (rules drawn over it passed over)."""
+    wraps onto a second line, else the first sentence (rules drawn over it passed over); and
+    where a later heading repeats the opening one in full with more words ("Attribution 4.0
+    International" over "Creative Commons Attribution 4.0 International Public License"), that
+    fuller name."""
     head = text[:_TITLE_SCAN_CHARS]
     for unit in split_units(head, _TITLE_MAX):
         title = " ".join(heading_text(head[unit.start : unit.end]).split())
         if any(c.isalnum() for c in title):  # not a rule drawn over the text
+            if unit.kind == Kind.HEADING:
+                return _fuller_title(text[:_FULLER_TITLE_CHARS], unit.end, title)
             return title
     return ""
+
+
+def _fuller_title(text: str, after: int, title: str) -> str:
+    """The first heading after ``after`` that writes ``title`` as it is and adds only words in
+    capitals or numbers around it (a name's fuller form, not "10 Responses to ..." or "How does
+    ... work?"), else ``title``."""
+    written = re.compile(rf"(?<!\S){re.escape(title)}(?!\S)")
+    for unit in split_units(text[after:], _TITLE_MAX):
+        if unit.kind != Kind.HEADING:
+            continue
+        heading = " ".join(heading_text(text[after + unit.start : after + unit.end]).split())
+        found = written.search(heading)
+        added = (heading[: found.start()] + heading[found.end() :]).split() if found else []
+        if added and all(word[:1].isupper() or word[:1].isdigit() for word in added):
+            return heading
+    return title
 
 
 def _parsed_date(value: str | None) -> date | None:

@@ -1091,6 +1091,20 @@ def test_items_bulleted_with_a_letter_o_read_whole() -> None:
     ]
 
 
+def test_a_later_heading_naming_the_title_in_full_is_the_title() -> None:
+    rule = "=" * 40
+    text = (
+        f"Mooring 2.0 International\n\n{rule}\n\nThe Harbour Board publishes licences for berths.\n\n"
+        "Using Harbour Licences\n\nHarbour licences set terms for mooring.\n\n"
+        "Harbour Board Mooring 2.0 International Public Licence\n\n"
+        "By mooring, You accept these terms.\n"
+    )
+    assert title_from_text(text) == "Harbour Board Mooring 2.0 International Public Licence"
+    # A heading that adds words in lower case is a section about the subject, not its name.
+    about = "Corepack\n\nCorepack manages package managers.\n\nHow does Corepack work?\n\nIt reads files.\n"
+    assert title_from_text(about) == "Corepack"
+
+
 def test_numbered_section_titles_of_a_licence_are_headings() -> None:
     # As the GNU licences title their sections: indented like the paragraphs under them.
     text = (
