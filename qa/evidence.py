@@ -42,7 +42,7 @@ class EvidenceReader:
         self.title_stems = [
             frozenset(bm25_tokenize(f"{doc.title} {name_words(doc.source)}")) for doc in documents
         ]
-        # For each word of a title, the documents (in the passages' numbering) whose titles hold it.
+        # For each title word, the documents (in the passages' numbering) whose titles hold it.
         holders: dict[str, list[int]] = {}
         for number, stems in enumerate(self.title_stems):
             for stem in stems:
@@ -198,9 +198,9 @@ class EvidenceReader:
     def _title_presence(
         self, documents: np.ndarray, tokens: list[str], aliases: AliasForms
     ) -> dict[str, np.ndarray]:
-        """For each token, which candidates' document titles hold it. A passage counts a
-        word its title holds as its own: the passage on grep's ``-l`` option is about grep
-        without repeating the name, and a page's opening passage, which repeats it, should
+        """For each token, which candidates' document titles (or file names) hold it. A passage
+        counts a word its title holds as its own: the passage on grep's ``-l`` option is about
+        grep without repeating the name, and a page's opening passage, which repeats it, should
         not win on that word alone."""
         nowhere = np.zeros(len(documents), dtype=bool)
         presence = {

@@ -34,8 +34,8 @@ _CITATION = re.compile(rf"{_NOTE_NUMBER}\s+[a-z]")
 # subsection's "[3]" or "(3)" (not before a word in lower case: "[2] and ..." is a citation a
 # wrapped sentence goes on with). Capitals ("B.") are read by ``qa.layout``.
 _BULLET = re.compile(
-    r"(?:[-*+•·‣◦–—]|o(?=[ \t]{1,2}\S)|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)|[a-uw-z]\.(?!\s+\d)"
-    rf"|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
+    r"(?:[-*+•·‣◦–—]|o(?=[ \t]{1,2}\S)|\d{1,3}[.)]|\(?[a-zA-Z]\)|\([ivxIVX]{1,4}\)"
+    rf"|[a-uw-z]\.(?!\s+\d)|{ROMAN_NUMERAL}\.|{_NOTE_NUMBER}(?!\s+[a-z]))\s+\S"
 )
 PROMPT = re.compile(r"(?:>>>|\.\.\.|\$|#|%|In \[\d+\]:)(?:\s|$)")
 ENDS_SENTENCE = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
