@@ -12,6 +12,7 @@ import numpy as np
 from qa.aliases import AliasForms, AliasTable, expand_with, presence_with_alias_forms
 from qa.config import Settings
 from qa.dates import find_years
+from qa.documents import name_words
 from qa.embedding import Embedder
 from qa.evidence import EvidenceReader
 from qa.passage_features import (
@@ -117,10 +118,13 @@ class Retriever:
     # --- preparation ---------------------------------------------------------------------
 
     def _vocabulary(self) -> set[str]:
-        """The stems of every content word the documents write (read as a question's are)."""
+        """The stems of every content word the documents write (read as a question's are), in
+        their text, their titles and their files' names: a question naming a licence "the GPL"
+        names what a file "GPL-3" holds, though its text may write only the long form."""
         vocabulary: set[str] = set()
         for doc in self.data.documents.values():
-            vocabulary.update(map(stem, content_words(doc.title + " " + doc.text)))
+            named = f"{doc.title} {name_words(doc.source)} {doc.text}"
+            vocabulary.update(map(stem, content_words(named)))
         return vocabulary
 
     def _sentence_idf(self) -> dict[str, float]:

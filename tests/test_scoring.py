@@ -177,6 +177,22 @@ def test_a_word_the_file_name_holds_counts_as_held_by_every_passage_of_the_docum
     assert pool.evidence.title_coverage[definition] > 0
 
 
+def test_a_word_only_a_file_name_holds_is_known_to_the_corpus(
+    retriever_over: Callable[[dict[str, str]], Retriever],
+) -> None:
+    # The text never writes "Quaybook": only its file is named so, as "GPL-3" names a licence
+    # whose text writes "GNU General Public License".
+    retriever = retriever_over(
+        {
+            "quaybook-licence.txt": "Mooring Terms\n\n"
+            "Boats may moor at the quay for a fee of four pounds a night.\n"
+        }
+    )
+    facts = QuestionFacts.of(retriever, retriever.prepare("What does the Quaybook charge a night?"))
+    assert not facts.unknown_name
+    assert facts.unknown_specific == 0.0
+
+
 def test_the_verdict_reads_what_a_passage_s_own_text_holds_beside_its_coverage() -> None:
     facts = QuestionFacts(["tar", "encrypt", "password"], [1.0, 2.0, 1.0], 1.0, False, False)
     # Both passages are tar's: their coverage counts "tar" from the page's title. Only the
