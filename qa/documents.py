@@ -206,17 +206,32 @@ def title_from_text(text: str) -> str:
 def _fuller_title(text: str, after: int, title: str) -> str:
     """The first heading after ``after`` that writes ``title`` as it is and adds only words in
     capitals or numbers around it (a name's fuller form, not "10 Responses to ..." or "How does
-    ... work?"), else ``title``."""
+    ... work?"), else ``title``. Only the paragraphs whose line holding the title reads so are
+    laid out: most mentions sit in prose, and laying out the whole text cost ten times more."""
     written = re.compile(rf"(?<!\S){re.escape(title)}(?!\S)")
-    for unit in split_units(text[after:], _TITLE_MAX):
-        if unit.kind != Kind.HEADING:
+    for mention in written.finditer(text, after):
+        line_start = text.rfind("\n", 0, mention.start()) + 1
+        line_end = text.find("\n", mention.end())
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if not _adds_only_names(heading_text(line), written):
             continue
-        heading = " ".join(heading_text(text[after + unit.start : after + unit.end]).split())
-        found = written.search(heading)
-        added = (heading[: found.start()] + heading[found.end() :]).split() if found else []
-        if added and all(word[:1].isupper() or word[:1].isdigit() for word in added):
-            return heading
+        start = text.rfind("\n\n", 0, mention.start())
+        start = 0 if start < 0 else start + 2
+        end = text.find("\n\n", mention.end())
+        block = text[start : end if end >= 0 else len(text)]
+        for unit in split_units(block, _TITLE_MAX):
+            heading = " ".join(heading_text(block[unit.start : unit.end]).split())
+            if unit.kind == Kind.HEADING and _adds_only_names(heading, written):
+                return heading
     return title
+
+
+def _adds_only_names(heading: str, written: re.Pattern[str]) -> bool:
+    """Whether ``heading`` holds the title (``written``) and more, every word it adds in
+    capitals or a number."""
+    found = written.search(heading)
+    added = (heading[: found.start()] + heading[found.end() :]).split() if found else []
+    return bool(added) and all(word[:1].isupper() or word[:1].isdigit() for word in added)
 
 
 def _parsed_date(value: str | None) -> date | None:
